@@ -1,0 +1,24 @@
+# Two entry points (see README): `make run` and `make test`. Both install first.
+PYTHON ?= python3
+# Offline checkouts that sit beside a shared data folder use it; otherwise ./datasets (PyG downloads on first use).
+DPGRAPH_DATA ?= $(if $(wildcard ../shared/datasets/Cora/raw),$(abspath ../shared/datasets),$(abspath datasets))
+export DPGRAPH_DATA
+
+.PHONY: install install-test run test lint
+
+install:
+	$(PYTHON) -m pip install --quiet "torch==2.13.0"
+	$(PYTHON) -m pip install --quiet -e .
+
+install-test: install
+	$(PYTHON) -m pip install --quiet -e ".[test]"
+
+run: install
+	dpgraph run pipelines/cora.yaml
+
+test: install-test
+	$(PYTHON) -m ruff check dpgraph tests benchmarks
+	$(PYTHON) -m pytest
+
+lint:
+	$(PYTHON) -m ruff check dpgraph tests benchmarks

@@ -1,0 +1,146 @@
+"""Command-line interface: a thin click layer over the library API (no logic here)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dpgraph import __version__
+from dpgraph.errors import DPGraphError
+
+
+def _user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a DPGraphError into a one-line message on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DPGraphError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dpgraph")
+def main() -> None:
+    """dpgraph: differentially private synthetic graphs with formal (epsilon, delta) accounting."""
+
+
+# --- run / datasets (pipeline layer) ---
+
+
+@main.command()
+@click.argument("pipeline", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Run directory (default runs/<name>-<time>).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a config key, e.g. --set privacy.epsilon=2 (repeatable).")
+@click.option("--data-root", type=click.Path(file_okay=False),
+              help="Dataset folder (default $DPGRAPH_DATA, else ./datasets).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bars; print only the run directory.")
+@_user_errors
+def run(pipeline: str, out_dir: str | None, overrides: tuple[str, ...], data_root: str | None, device: str,
+        quiet: bool) -> None:
+    """Run a pipeline file end to end and write its run directory."""
+    from dpgraph.config.load import load_config
+    from dpgraph.pipeline import run_pipeline
+
+    config = load_config(pipeline, overrides)
+    result = run_pipeline(config, out_dir=out_dir, data_root=data_root, device=device, progress=not quiet)
+    if quiet:
+        click.echo(str(result.out_dir))
+        return
+    click.echo(summary_line(result.privacy, result.metrics))
+    click.echo(f"run directory: {result.out_dir}  (see report.md)")
+
+
+def summary_line(privacy: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """One line: the privacy guarantee and each model's accuracy."""
+    if privacy["private"]:
+        guarantee = f"({privacy['epsilon']:.3g}, {privacy['delta']:.2g})-DP, {privacy['unit']}-level"
+    else:
+        guarantee = "not private"
+    accs = "  ".join(f"{m}: {r['test_acc_mean']:.3f} ± {r['test_acc_std']:.3f}" for m, r in metrics["utility"].items())
+    return f"{guarantee} | test accuracy  {accs}"
+
+
+@main.command()
+@click.option("--data-root", type=click.Path(file_okay=False),
+              help="Dataset folder (default $DPGRAPH_DATA, else ./datasets).")
+def datasets(data_root: str | None) -> None:
+    """List known datasets and whether their files are present under the data root."""
+    from dpgraph.data import DATASETS, resolve_data_root
+
+    root = resolve_data_root(data_root)
+    click.echo(f"data root: {root}")
+    for name in DATASETS.names():
+        spec = DATASETS.get(name)
+        present = spec.present(root)
+        state = "generated/path-based" if present is None else ("present" if present else "missing")
+        click.echo(f"  {name:<9} {state:<21} {spec.description}")
+
+
+# --- account (privacy core) ---
+
+
+@main.command()
+@click.option("--noise-multiplier", type=float, help="Noise std / sensitivity (or give --target-epsilon).")
+@click.option("--target-epsilon", type=float, help="Print the least noise multiplier meeting this epsilon.")
+@click.option("--sample-rate", type=float, help="Poisson sampling probability per step.")
+@click.option("--steps", type=int, required=True, help="Number of DP-SGD steps.")
+@click.option("--delta", type=float, required=True, help="Target delta, in (0, 1).")
+@click.option("--occurrences", type=int, help="Subgraph DP-SGD: max subgraphs a node occurs in (K).")
+@click.option("--num-subgraphs", type=int, help="Subgraph DP-SGD: number of training subgraphs (N).")
+@click.option("--batch-size", type=int, help="Subgraph DP-SGD: fixed batch size (B), not --sample-rate.")
+@click.option("--accountant", type=click.Choice(["rdp", "prv"]), default="rdp", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_user_errors
+def account(
+    noise_multiplier: float | None,
+    target_epsilon: float | None,
+    sample_rate: float | None,
+    steps: int,
+    delta: float,
+    occurrences: int | None,
+    num_subgraphs: int | None,
+    batch_size: int | None,
+    accountant: str,
+    as_json: bool,
+) -> None:
+    """Epsilon of a DP-SGD run, or (with --target-epsilon) the noise multiplier that meets a budget."""
+    import json
+
+    from dpgraph import privacy  # imported here: it pulls in torch/opacus, too slow for every CLI call
+
+    if (noise_multiplier is None) == (target_epsilon is None):
+        raise DPGraphError("give exactly one of --noise-multiplier or --target-epsilon")
+    make_event = privacy.dpsgd_event_factory(steps, sample_rate, occurrences, num_subgraphs, batch_size)
+    if target_epsilon is not None:
+        noise_multiplier = privacy.noise_multiplier_for(target_epsilon, delta, make_event, accountant)
+    event = make_event(noise_multiplier)
+    epsilon = privacy.compute_epsilon(event, delta, accountant)
+    if as_json:
+        click.echo(json.dumps({
+            "epsilon": epsilon,
+            "delta": delta,
+            "noise_multiplier": noise_multiplier,
+            "target_epsilon": target_epsilon,
+            "accountant": accountant,
+            "event": event.to_dict(),
+        }))
+    elif target_epsilon is not None:
+        click.echo(f"noise_multiplier={noise_multiplier!r} epsilon={epsilon!r} delta={delta!r} "
+                   f"accountant={accountant}")
+    else:
+        click.echo(f"epsilon={epsilon!r} delta={delta!r} accountant={accountant}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,104 @@
+"""The fixed sections of a pipeline file: dataset (common part), privacy, method (name), evaluate."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from dpgraph.config.validation import StrictModel
+
+
+class NamedSection(StrictModel):
+    """A section with a `name` that selects a registered implementation; the other keys are that
+    implementation's parameters, validated by its own schema (see `dpgraph.config.load`)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+
+    @property
+    def params(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+class DatasetSection(NamedSection):
+    """Which graph to load and which public split to use.
+
+    `split: public` uses the split shipped with the data (Planetoid's 140/500/1000 on Cora);
+    `split: random` draws a data-independent uniform permutation with `split_seed` (never stratified by label,
+    so the split reveals nothing about the labels) and cuts it by `split_fractions` (train, val, test).
+    """
+
+    split: Literal["public", "random"] = "public"
+    split_fractions: tuple[float, float, float] = (0.75, 0.10, 0.15)
+    split_seed: int = 0
+
+    @field_validator("split_fractions")
+    @classmethod
+    def _fractions(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if any(f < 0 for f in value) or abs(sum(value) - 1.0) > 1e-6 or value[0] == 0 or value[2] == 0:
+            raise ValueError("train, val, test fractions must be >= 0, sum to 1, with train and test > 0")
+        return value
+
+
+class PrivacySection(StrictModel):
+    """The privacy target. `epsilon: null` runs a non-private reference (recorded as such)."""
+
+    epsilon: float | None = Field(gt=0)
+    delta: float = Field(default=1e-5, gt=0, lt=1)
+    unit: Literal["node", "edge"] = "node"
+    accountant: Literal["rdp", "prv"] = "rdp"
+    split: dict[str, float] | None = None
+
+    @field_validator("epsilon")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and value == float("inf"):
+            raise ValueError("epsilon must be finite; use null for a non-private run")
+        return value
+
+    @property
+    def private(self) -> bool:
+        return self.epsilon is not None
+
+
+class MethodSection(NamedSection):
+    """The mechanism that produces the released graph; its parameters sit beside `name`."""
+
+
+class EvaluateSection(StrictModel):
+    """Downstream evaluation: models trained on the released graph, tested on the real test nodes."""
+
+    models: list[str] = Field(default_factory=lambda: ["gcn", "mlp"], min_length=1)
+    seeds: int | list[int] = 5
+    epochs: int = Field(default=200, gt=0)
+    lr: float = Field(default=0.01, gt=0)
+    weight_decay: float = Field(default=5e-4, ge=0)
+    hidden: int = Field(default=64, gt=0)
+    dropout: float = Field(default=0.5, ge=0, lt=1)
+    normalize_features: bool = True
+    val_fraction: float = Field(default=0.0, ge=0, lt=1)
+    fidelity: bool = True
+
+    @model_validator(mode="after")
+    def _seeds(self) -> EvaluateSection:
+        if isinstance(self.seeds, int) and self.seeds < 1:
+            raise ValueError("evaluate.seeds must be a positive count or a non-empty list of seeds")
+        if isinstance(self.seeds, list) and not self.seeds:
+            raise ValueError("evaluate.seeds must be a positive count or a non-empty list of seeds")
+        return self
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+
+class TopLevel(StrictModel):
+    """The top level of a pipeline file, before the named sections are resolved."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    seed: int = 0
+    dataset: dict
+    privacy: dict
+    method: dict
+    evaluate: dict | None = None

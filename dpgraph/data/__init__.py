@@ -1,0 +1,10 @@
+"""Graph data: loaders, public splits and graph files."""
+
+from dpgraph.data.graph import GraphDataset
+from dpgraph.data.graph_io import load_graph_csv, load_graph_pt, save_graph
+from dpgraph.data.load import load_dataset
+from dpgraph.data.registry import DATASETS
+from dpgraph.data.root import resolve_data_root
+
+__all__ = ["DATASETS", "GraphDataset", "load_dataset", "load_graph_csv", "load_graph_pt", "resolve_data_root",
+           "save_graph"]

@@ -1,0 +1,70 @@
+"""PNG figures for an evaluation report, drawn with matplotlib's Agg backend (no display needed)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from torch_geometric.data import Data
+
+from dpgraph.errors import DPGraphError
+from dpgraph.evaluation.degrees import simple_degrees
+
+
+def _save(fig: Figure, path: pathlib.Path) -> None:
+    """Write `fig` as a PNG at `path`, creating parent folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig).print_png(path)
+
+
+def _plot_degrees(hist_ax: Axes, ccdf_ax: Axes, degrees: np.ndarray, label: str, marker: str) -> None:
+    """Add one graph's degree frequency and CCDF P(D >= k), both over degrees k >= 1 on log-log axes."""
+    isolated = float(np.mean(degrees == 0)) if degrees.size else 0.0
+    label = f"{label} (n={degrees.size}, isolated {isolated:.1%})"
+    counts = np.bincount(degrees)
+    ks = np.nonzero(counts)[0]
+    ks = ks[ks > 0]
+    hist_ax.loglog(ks, counts[ks] / degrees.size, marker, alpha=0.7, label=label)
+    ccdf = np.cumsum(counts[::-1])[::-1] / degrees.size
+    ccdf_ax.loglog(ks, ccdf[ks], marker + "-", alpha=0.7, markersize=3, label=label)
+
+
+def plot_degree_distributions(released: Data, real: Data, path: pathlib.Path) -> None:
+    """Save a PNG comparing real and released degree distributions (frequency and CCDF, log-log)."""
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    hist_ax, ccdf_ax = fig.subplots(1, 2)
+    _plot_degrees(hist_ax, ccdf_ax, simple_degrees(real), "real", "o")
+    _plot_degrees(hist_ax, ccdf_ax, simple_degrees(released), "released", "s")
+    hist_ax.set(xlabel="degree k", ylabel="fraction of nodes with degree k", title="Degree distribution")
+    ccdf_ax.set(xlabel="degree k", ylabel="P(degree >= k)", title="Degree CCDF")
+    for ax in (hist_ax, ccdf_ax):
+        ax.legend(fontsize="small")
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle("Real vs released graph: node degrees")
+    _save(fig, path)
+
+
+def plot_utility(metrics_utility: dict[str, dict], path: pathlib.Path) -> None:
+    """Save a PNG bar chart of real-test accuracy (mean +/- std over seeds) per model.
+
+    `metrics_utility` is the dict returned by `evaluate_utility`. Raises DPGraphError if it is empty.
+    """
+    if not metrics_utility:
+        raise DPGraphError("no utility results to plot")
+    names = list(metrics_utility)
+    means = [metrics_utility[n]["test_acc_mean"] for n in names]
+    stds = [metrics_utility[n]["test_acc_std"] for n in names]
+    fig = Figure(figsize=(max(4.0, 1.2 * len(names) + 2), 4), layout="constrained")
+    ax = fig.subplots()
+    bars = ax.bar(names, means, yerr=stds, capsize=5, color="tab:blue", alpha=0.8)
+    ax.bar_label(bars, labels=[f"{m:.3f}" for m in means], padding=3)
+    ax.set(
+        ylim=(0, 1.05),
+        xlabel="model (trained on released graph)",
+        ylabel="test accuracy on real graph",
+        title="Utility: real-graph test accuracy (mean ± std over seeds)",
+    )
+    _save(fig, path)

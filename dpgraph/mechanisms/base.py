@@ -1,0 +1,73 @@
+"""The contract every mechanism fulfils."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from pydantic import BaseModel
+from torch_geometric.data import Data
+
+from dpgraph.config.sections import PrivacySection
+from dpgraph.data.graph import GraphDataset
+from dpgraph.errors import DPGraphError
+from dpgraph.privacy import PrivacyLedger, noise_multiplier_for
+
+
+@dataclass
+class ReleaseContext:
+    """What a mechanism gets besides its parameters: the privacy target, the ledger (None when non-private),
+    each stage's cumulative epsilon target, a seeded generator for all of its randomness, the device and
+    whether to show progress."""
+
+    privacy: PrivacySection
+    ledger: PrivacyLedger | None
+    stage_targets: dict[str, float]
+    generator: torch.Generator
+    device: torch.device
+    progress: bool = True
+
+    def calibrate(self, stage: str, make_event: Callable[[float], Any]) -> float:
+        """The noise multiplier that brings the ledger's total epsilon (events so far + make_event(sigma)) to
+        this stage's cumulative target, without overshooting."""
+        assert self.ledger is not None and self.privacy.epsilon is not None, "calibrate() needs a private run"
+        prior = [event for _, event in self.ledger.events]
+        return noise_multiplier_for(self.stage_targets[stage], self.privacy.delta, make_event,
+                                    accountant=self.privacy.accountant, prior=prior)
+
+
+class Mechanism(ABC):
+    """Turns the private graph into a released graph (`Data` with `x`, `edge_index`, `y`; `y = -1` unlabelled).
+
+    Every read of private data happens inside `release`, and every such read goes through a DP primitive that
+    records its event in `context.ledger`. Subclasses state their privacy unit(s) and sensitivities.
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+    units: ClassVar[tuple[str, ...]] = ("node",)
+    private: ClassVar[bool] = True
+    #: named stages in release order, and how the budget is split among them unless `privacy.split` says otherwise
+    stages: ClassVar[tuple[str, ...]] = ()
+    default_split: ClassVar[dict[str, float]] = {}
+
+    def check(self, privacy: PrivacySection, graph: GraphDataset, params: BaseModel) -> None:
+        """Reject a privacy target this mechanism cannot meet, before any work starts."""
+        if self.private and not privacy.private:
+            raise DPGraphError(f"method '{self.name}' is differentially private: set privacy.epsilon to a positive "
+                               f"number (or use method 'real' for a non-private reference)")
+        if not self.private and privacy.private:
+            raise DPGraphError(f"method '{self.name}' is not private: set privacy.epsilon: null to run it")
+        if self.private and privacy.unit not in self.units:
+            raise DPGraphError(f"method '{self.name}' supports privacy.unit {' or '.join(self.units)}, not "
+                               f"'{privacy.unit}' (node-level DP implies edge-level DP at the same epsilon)")
+        if privacy.private and privacy.split is not None and set(privacy.split) != set(self.stages):
+            raise DPGraphError(f"privacy.split must name exactly the stages of '{self.name}': "
+                               f"{', '.join(self.stages)} (got {', '.join(privacy.split) or 'none'})")
+
+    @abstractmethod
+    def release(self, graph: GraphDataset, params: BaseModel, context: ReleaseContext) -> Data:
+        """Produce the released graph."""

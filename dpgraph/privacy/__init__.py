@@ -1,0 +1,39 @@
+"""Privacy-accounting core: events, accountants (RDP, PRV), calibration, budget splitting and the ledger.
+
+Every DP mechanism of dpgraph records its events in one ``PrivacyLedger``; the run's epsilon comes only from
+``compute_epsilon`` on those events.
+"""
+
+from dpgraph.privacy.budget import split_targets
+from dpgraph.privacy.calibration import noise_multiplier_for
+from dpgraph.privacy.dpsgd import dpsgd_event_factory
+from dpgraph.privacy.epsilon import compute_epsilon
+from dpgraph.privacy.events import (
+    ComposedEvent,
+    GaussianEvent,
+    PoissonSampledEvent,
+    PrivacyEvent,
+    SampledWithoutReplacementEvent,
+    SelfComposedEvent,
+    SubgraphSampledGaussianEvent,
+    event_from_dict,
+)
+from dpgraph.privacy.ledger import PrivacyLedger
+from dpgraph.privacy.rdp import RDP_ORDERS
+
+__all__ = [
+    "RDP_ORDERS",
+    "ComposedEvent",
+    "GaussianEvent",
+    "PoissonSampledEvent",
+    "PrivacyEvent",
+    "PrivacyLedger",
+    "SampledWithoutReplacementEvent",
+    "SelfComposedEvent",
+    "SubgraphSampledGaussianEvent",
+    "compute_epsilon",
+    "dpsgd_event_factory",
+    "event_from_dict",
+    "noise_multiplier_for",
+    "split_targets",
+]

@@ -1,0 +1,113 @@
+"""End to end on the generated SBM graph: the run-directory contract, determinism, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from dpgraph.cli import main
+from dpgraph.config.load import load_config
+from dpgraph.data import load_graph_csv, load_graph_pt
+from dpgraph.pipeline import run as run_module
+from dpgraph.pipeline import run_pipeline
+from dpgraph.privacy import PrivacyLedger
+
+
+def _cli(args: list[str]):
+    return CliRunner().invoke(main, args)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    """One dp-sbm run on the SBM graph through the CLI, shared by the contract tests."""
+    base = tmp_path_factory.mktemp("runs")
+    cfg = {
+        "name": "smoke", "seed": 0,
+        "dataset": {"name": "sbm", "split": "random", "split_fractions": [0.6, 0.2, 0.2], "num_nodes": 300},
+        "privacy": {"epsilon": 4.0, "delta": 1e-5, "unit": "node"},
+        "method": {"name": "dp-sbm", "degree_cap": 5, "feature_clip": 4.0},
+        "evaluate": {"models": ["gcn", "mlp"], "seeds": 2, "epochs": 30},
+    }
+    path = base / "smoke.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = _cli(["run", str(path), "--out", str(base / "run"), "--set", "evaluate.epochs=40"])
+    assert result.exit_code == 0, result.output
+    assert "-DP, node-level" in result.output and "gcn:" in result.output
+    return base / "run"
+
+
+def test_run_directory_has_every_file(smoke_run: Path):
+    for rel in ("config.yaml", "privacy.json", "metrics.json", "report.md", "synthetic/graph.pt",
+                "synthetic/nodes.csv", "synthetic/edges.csv", "plots/degree.png", "plots/utility.png"):
+        assert (smoke_run / rel).is_file(), rel
+    assert not [p for p in smoke_run.parent.iterdir() if p.name.startswith(".run.")]
+
+
+def test_config_yaml_is_resolved_with_overrides(smoke_run: Path):
+    resolved = yaml.safe_load((smoke_run / "config.yaml").read_text())
+    assert resolved["evaluate"]["epochs"] == 40 and resolved["evaluate"]["lr"] == pytest.approx(0.01)
+    assert load_config(smoke_run / "config.yaml").to_dict() == resolved
+
+
+def test_privacy_json_epsilon_is_recomputable_from_its_events(smoke_run: Path):
+    privacy = json.loads((smoke_run / "privacy.json").read_text())
+    assert privacy["private"] is True and privacy["unit"] == "node" and privacy["delta"] == 1e-5
+    assert [e["stage"] for e in privacy["events"]] == ["sizes", "edges", "features"]
+    recomputed = PrivacyLedger.from_dict(privacy).epsilon()
+    assert recomputed == pytest.approx(privacy["epsilon"], rel=1e-9)
+    assert 0.99 * 4.0 <= privacy["epsilon"] <= 4.0
+
+
+def test_metrics_and_released_graph(smoke_run: Path):
+    metrics = json.loads((smoke_run / "metrics.json").read_text())
+    for model in ("gcn", "mlp"):
+        res = metrics["utility"][model]
+        assert len(res["per_seed"]) == 2 and 0.0 <= res["test_acc_mean"] <= 1.0
+    assert {"degree_ks", "triangle_rel_error", "edge_homophily_released"} <= set(metrics["fidelity"])
+    assert {"load", "mechanism", "evaluate", "total"} <= set(metrics["timing_s"])
+    pt, csv = load_graph_pt(smoke_run / "synthetic" / "graph.pt"), load_graph_csv(smoke_run / "synthetic")
+    assert torch.equal(pt.y, csv.y) and torch.allclose(pt.x, csv.x)
+    report = (smoke_run / "report.md").read_text()
+    assert "node-level" in report and "| gcn |" in report
+
+
+def test_same_seed_same_run(smoke_run: Path, tmp_path: Path):
+    again = tmp_path / "again"
+    result = _cli(["run", str(smoke_run / "config.yaml"), "--out", str(again), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(again)
+    first = json.loads((smoke_run / "metrics.json").read_text())["utility"]
+    assert json.loads((again / "metrics.json").read_text())["utility"] == first
+    assert (smoke_run / "synthetic" / "edges.csv").read_bytes() == (again / "synthetic" / "edges.csv").read_bytes()
+
+
+def test_non_private_reference_is_marked(tmp_path: Path, smoke_config, write_pipeline):
+    smoke_config["method"] = {"name": "real"}
+    smoke_config["privacy"] = {"epsilon": None}
+    config = load_config(write_pipeline(smoke_config))
+    result = run_pipeline(config, out_dir=tmp_path / "real", progress=False)
+    privacy = json.loads((tmp_path / "real" / "privacy.json").read_text())
+    assert privacy["private"] is False and privacy["epsilon"] is None and privacy["events"] == []
+    assert result.metrics["utility"]["gcn"]["test_acc_mean"] > 0.8  # SBM classes are separable
+    assert "Not private" in (tmp_path / "real" / "report.md").read_text()
+
+
+def test_existing_output_directory_is_refused(smoke_run: Path):
+    result = _cli(["run", str(smoke_run / "config.yaml"), "--out", str(smoke_run), "--quiet"])
+    assert result.exit_code == 2 and "already exists" in result.output
+
+
+def test_failure_mid_run_leaves_nothing(tmp_path: Path, smoke_config, write_pipeline, monkeypatch):
+    def broken_plot(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(run_module, "plot_utility", broken_plot)
+    config = load_config(write_pipeline(smoke_config))
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_pipeline(config, out_dir=tmp_path / "out" / "run", progress=False)
+    assert list((tmp_path / "out").iterdir()) == []

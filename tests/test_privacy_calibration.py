@@ -1,0 +1,102 @@
+"""Noise calibration round trips and budget splitting across stages."""
+
+import pytest
+
+from dpgraph.errors import DPGraphError
+from dpgraph.privacy import (
+    GaussianEvent,
+    PrivacyLedger,
+    compute_epsilon,
+    dpsgd_event_factory,
+    noise_multiplier_for,
+    split_targets,
+)
+
+DELTA = 1e-5
+
+
+def assert_calibrated(target, make_event, accountant="rdp", prior=()):
+    from dpgraph.privacy import ComposedEvent
+
+    sigma = noise_multiplier_for(target, DELTA, make_event, accountant, prior)
+    eps = compute_epsilon(ComposedEvent((*prior, make_event(sigma))), DELTA, accountant)
+    assert 0.99 * target <= eps <= target
+    return sigma
+
+
+@pytest.mark.parametrize(
+    ("target", "factory"),
+    [
+        (1.0, dpsgd_event_factory(1000, sample_rate=0.01)),
+        (8.0, dpsgd_event_factory(2250, sample_rate=0.04)),
+        (4.0, dpsgd_event_factory(500, occurrences=5, num_subgraphs=1000, batch_size=64)),
+        (2.0, dpsgd_event_factory(300, occurrences=3, num_subgraphs=500, sample_rate=0.05)),
+        (0.5, GaussianEvent),
+    ],
+)
+def test_rdp_round_trip(target, factory):
+    assert_calibrated(target, factory)
+
+
+def test_round_trip_with_prior_event_needs_more_noise():
+    factory = dpsgd_event_factory(1000, sample_rate=0.01)
+    alone = assert_calibrated(3.0, factory)
+    with_prior = assert_calibrated(3.0, factory, prior=[GaussianEvent(2.0)])
+    assert with_prior > alone
+
+
+def test_prv_round_trip():
+    factory = dpsgd_event_factory(1000, sample_rate=0.01)
+    sigma_prv = assert_calibrated(2.0, factory, "prv", prior=[GaussianEvent(5.0)])
+    assert sigma_prv < noise_multiplier_for(2.0, DELTA, factory, "rdp", [GaussianEvent(5.0)])
+
+
+def test_prior_that_already_exceeds_the_target_is_an_error():
+    with pytest.raises(DPGraphError, match="already spend"):
+        noise_multiplier_for(1.0, DELTA, GaussianEvent, prior=[GaussianEvent(0.5)])
+
+
+def test_absurd_targets_are_errors():
+    with pytest.raises(DPGraphError, match="lower the target"):
+        noise_multiplier_for(1e7, DELTA, GaussianEvent)
+    with pytest.raises(DPGraphError, match="out of reach"):
+        prior = [GaussianEvent(1.0)]
+        noise_multiplier_for(
+            compute_epsilon(prior[0], DELTA) * (1 + 1e-12), DELTA, GaussianEvent, prior=prior
+        )
+
+
+@pytest.mark.parametrize(("target", "delta"), [(0.0, DELTA), (-1.0, DELTA), (1.0, 0.0), (1.0, 1.0)])
+def test_invalid_calibration_inputs(target, delta):
+    with pytest.raises(DPGraphError):
+        noise_multiplier_for(target, delta, GaussianEvent)
+
+
+def test_split_targets_are_cumulative_in_order():
+    targets = split_targets(4.0, {"sizes": 0.25, "edges": 0.5, "features": 0.25})
+    assert list(targets) == ["sizes", "edges", "features"]
+    assert targets == pytest.approx({"sizes": 1.0, "edges": 3.0, "features": 4.0})
+    assert targets["features"] <= 4.0
+
+
+@pytest.mark.parametrize(
+    "split",
+    [{}, {"a": 0.5, "b": 0.4}, {"a": 0.0, "b": 1.0}, {"a": -0.5, "b": 1.5}, {"a": 1.0 + 1e-6}, {"a": "half"}],
+)
+def test_split_targets_rejects_bad_fractions(split):
+    with pytest.raises(DPGraphError, match="privacy.split"):
+        split_targets(1.0, split)
+
+
+def test_staged_calibration_spends_the_whole_budget_and_no_more():
+    ledger = PrivacyLedger(DELTA, "node")
+    stages = {
+        "sizes": GaussianEvent,
+        "edges": GaussianEvent,
+        "train": dpsgd_event_factory(200, sample_rate=0.02),
+    }
+    for stage, target in split_targets(3.0, {"sizes": 0.2, "edges": 0.3, "train": 0.5}).items():
+        prior = [event for _, event in ledger.events]
+        ledger.record(stage, stages[stage](noise_multiplier_for(target, DELTA, stages[stage], prior=prior)))
+        assert 0.99 * target <= ledger.epsilon() <= target
+    assert ledger.epsilon() <= 3.0

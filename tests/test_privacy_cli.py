@@ -1,0 +1,111 @@
+"""`dpgraph account`: output matches the library, JSON keys, calibration, and user errors (exit 2)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from dpgraph.cli import main
+from dpgraph.privacy import (
+    GaussianEvent,
+    PoissonSampledEvent,
+    SelfComposedEvent,
+    SubgraphSampledGaussianEvent,
+    compute_epsilon,
+)
+
+BASE = ["account", "--steps", "2250", "--delta", "1e-5"]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, [*args])
+
+
+def fields(line: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in line.split())
+
+
+def test_prints_epsilon_of_poisson_dp_sgd():
+    result = invoke(*BASE, "--noise-multiplier", "1.5", "--sample-rate", "0.04")
+    assert result.exit_code == 0, result.output
+    expected = compute_epsilon(SelfComposedEvent(PoissonSampledEvent(0.04, GaussianEvent(1.5)), 2250), 1e-5)
+    assert float(fields(result.stdout)["epsilon"]) == expected
+
+
+def test_json_for_fixed_subgraph_sampler():
+    args = ["--noise-multiplier", "40", "--occurrences", "5", "--num-subgraphs", "1000", "--batch-size", "64"]
+    result = invoke("account", "--steps", "500", "--delta", "1e-5", *args, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert {"epsilon", "delta", "noise_multiplier", "accountant", "event"} <= set(out)
+    step = SubgraphSampledGaussianEvent(40.0, 5, 1000, "fixed", batch_size=64)
+    assert out["epsilon"] == compute_epsilon(SelfComposedEvent(step, 500), 1e-5)
+    assert out["event"] == SelfComposedEvent(step, 500).to_dict()
+
+
+def test_target_epsilon_prints_calibrated_sigma():
+    result = invoke(*BASE, "--target-epsilon", "5", "--sample-rate", "0.04", "--accountant", "prv")
+    assert result.exit_code == 0, result.output
+    sigma = float(fields(result.stdout)["noise_multiplier"])
+    eps = compute_epsilon(
+        SelfComposedEvent(PoissonSampledEvent(0.04, GaussianEvent(sigma)), 2250), 1e-5, "prv"
+    )
+    assert 4.95 <= eps <= 5.0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [*BASE, "--noise-multiplier", "0", "--sample-rate", "0.04"],
+        [*BASE, "--noise-multiplier", "-1", "--sample-rate", "0.04"],
+        [*BASE, "--noise-multiplier", "1", "--sample-rate", "0"],
+        [*BASE, "--noise-multiplier", "1", "--sample-rate", "1.5"],
+        [*BASE, "--noise-multiplier", "1", "--sample-rate", "0.1", "--delta", "1"],
+        [
+            *BASE,
+            "--noise-multiplier",
+            "1",
+            "--occurrences",
+            "20",
+            "--num-subgraphs",
+            "10",
+            "--sample-rate",
+            "0.1",
+        ],
+        [
+            *BASE,
+            "--noise-multiplier",
+            "1",
+            "--occurrences",
+            "2",
+            "--num-subgraphs",
+            "10",
+            "--batch-size",
+            "11",
+        ],
+        [*BASE, "--noise-multiplier", "1", "--occurrences", "2", "--sample-rate", "0.1"],
+        [*BASE, "--noise-multiplier", "1", "--target-epsilon", "1", "--sample-rate", "0.1"],
+        [*BASE, "--sample-rate", "0.1"],
+        [
+            *BASE,
+            "--noise-multiplier",
+            "1",
+            "--occurrences",
+            "2",
+            "--num-subgraphs",
+            "10",
+            "--batch-size",
+            "5",
+            "--accountant",
+            "prv",
+        ],
+        ["account", "--steps", "0", "--delta", "1e-5", "--noise-multiplier", "1", "--sample-rate", "0.1"],
+    ],
+)
+def test_bad_inputs_exit_2_with_one_line(args):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    message = result.stderr.strip()
+    assert message.startswith("error: ") and "\n" not in message
+    assert "Traceback" not in result.output
