@@ -14,7 +14,7 @@ install-test: install
 	$(PYTHON) -m pip install --quiet -e ".[test]"
 
 run: install
-	dpgraph run pipelines/cora.yaml
+	$(PYTHON) -m dpgraph run pipelines/cora.yaml
 
 test: install-test
 	$(PYTHON) -m ruff check dpgraph tests benchmarks

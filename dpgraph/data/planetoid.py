@@ -49,7 +49,7 @@ def _download(root: Path, name: str) -> Data:
     folder = root / PLANETOID_NAMES[name]
     existed = folder.exists()
     try:
-        return Planetoid(str(root), PLANETOID_NAMES[name])[0]
+        return Planetoid(str(root), PLANETOID_NAMES[name], log=False)[0]
     except OSError as err:
         if not existed:
             shutil.rmtree(folder, ignore_errors=True)
@@ -66,7 +66,7 @@ def load_planetoid(name: str, root: Path) -> Data:
     if not raw_files_present(root, name):
         return _download(root, name)
     try:
-        return Planetoid(str(_staged_root(root, name)), PLANETOID_NAMES[name])[0]
+        return Planetoid(str(_staged_root(root, name)), PLANETOID_NAMES[name], log=False)[0]
     except Exception as err:  # PyG raises pickle/numpy/index errors on damaged files
         raise DPGraphError(
             f"could not read {PLANETOID_NAMES[name]} from {root / PLANETOID_NAMES[name] / 'raw'} "

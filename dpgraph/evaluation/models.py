@@ -72,6 +72,7 @@ def build_model(
 ) -> torch.nn.Module:
     """Return an untrained classifier with `forward(x, edge_index) -> logits [n, num_classes]`.
 
+    `edge_index` may also be a sparse `adj_t` (see `sparse_adjacency`), as with any PyG layer.
     gcn/sage: two GCNConv/SAGEConv layers; mlp: two Linear layers that ignore `edge_index`; all three
     use ReLU and dropout on the input and hidden layer. sgc: one SGConv with K=2 (linear; `hidden` and
     `dropout` unused).

@@ -21,6 +21,7 @@ from dpgraph.evaluation.models import MODEL_NAMES, build_model
 from dpgraph.evaluation.split import stratified_holdout
 
 _CPU = torch.device("cpu")
+_NO_LABELS = "the released graph has no labelled node (y >= 0); nothing to train on"
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def train_on_released(
     y = released.y.cpu()
     labelled = y >= 0
     if not labelled.any():
-        raise DPGraphError("the released graph has no labelled node (y >= 0); nothing to train on")
+        raise DPGraphError(_NO_LABELS)
     if int(y.max()) >= num_classes:
         raise DPGraphError(f"released label {int(y.max())} is out of range for num_classes={num_classes}")
     train_mask, val_mask = _training_masks(y, settings.val_fraction, seed)
@@ -96,6 +97,7 @@ def train_on_released(
     adj = sparse_adjacency(released.edge_index.to(device), released.num_nodes)
     y, train_mask = y.to(device), train_mask.to(device)
 
+    torch.manual_seed(seed)
     model = build_model(model_name, x.size(1), num_classes, settings.hidden, settings.dropout).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     best_acc, best_state = -1.0, None
@@ -122,7 +124,7 @@ def _check_inputs(released: Data, real: Data, models: Sequence[str], seeds: Sequ
     if not seeds:
         raise DPGraphError("at least one seed is needed to evaluate utility")
     if not bool((released.y >= 0).any()):
-        raise DPGraphError("the released graph has no labelled node (y >= 0); nothing to train on")
+        raise DPGraphError(_NO_LABELS)
     if released.x.size(1) != real.x.size(1):
         raise DPGraphError(
             f"released graph has {released.x.size(1)} features but the real graph has {real.x.size(1)}"
@@ -145,9 +147,8 @@ def evaluate_utility(
 
     Accuracy uses full-graph (transductive) inference on the real graph, both graphs read as simple (see
     `sparse_adjacency`); real labels are read only to score test predictions, never for training or model
-    selection. Returns, per model,
-    `{"test_acc_mean", "test_acc_std", "per_seed"}` with `per_seed` in the order of `seeds` and
-    `test_acc_std` the sample standard deviation (ddof=1), or 0.0 for a single seed.
+    selection. Returns, per model, `{"test_acc_mean", "test_acc_std", "per_seed"}` with `per_seed` in the
+    order of `seeds` and `test_acc_std` the sample standard deviation (ddof=1), or 0.0 for a single seed.
     Raises DPGraphError on unusable inputs (no labelled released node, feature dimensions differ, ...).
     """
     _check_inputs(released, real, models, seeds)
