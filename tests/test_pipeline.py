@@ -111,3 +111,15 @@ def test_failure_mid_run_leaves_nothing(tmp_path: Path, smoke_config, write_pipe
     with pytest.raises(RuntimeError, match="disk full"):
         run_pipeline(config, out_dir=tmp_path / "out" / "run", progress=False)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_shipped_cora_pipeline_runs_end_to_end(planetoid_root: Path, tmp_path: Path):
+    """pipelines/cora.yaml itself, shortened (1 seed, 20 epochs), on the real Cora files."""
+    result = _cli(["run", "pipelines/cora.yaml", "--data-root", str(planetoid_root), "--out", str(tmp_path / "cora"),
+                   "--set", "evaluate.seeds=1", "--set", "evaluate.epochs=20", "--quiet"])
+    assert result.exit_code == 0, result.output
+    privacy = json.loads((tmp_path / "cora" / "privacy.json").read_text())
+    assert privacy["unit"] == "node" and 0.99 * 4.0 <= privacy["epsilon"] <= 4.0
+    assert PrivacyLedger.from_dict(privacy).epsilon() == pytest.approx(privacy["epsilon"])
+    metrics = json.loads((tmp_path / "cora" / "metrics.json").read_text())
+    assert metrics["fidelity"]["num_nodes_real"] == 2708

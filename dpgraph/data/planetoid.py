@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from dpgraph.errors import DPGraphError
 
 PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 RAW_SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+# what PyG raises on truncated or damaged raw files (scipy/numpy shape errors surface as ValueError/IndexError)
+_DAMAGED_FILE_ERRORS = (pickle.UnpicklingError, EOFError, ValueError, IndexError, UnicodeDecodeError)
 
 
 def raw_files(name: str) -> list[str]:
@@ -49,7 +52,7 @@ def _download(root: Path, name: str) -> Data:
     folder = root / PLANETOID_NAMES[name]
     existed = folder.exists()
     try:
-        return Planetoid(str(root), PLANETOID_NAMES[name], log=False)[0]
+        return Planetoid(str(root), PLANETOID_NAMES[name])[0]
     except OSError as err:
         if not existed:
             shutil.rmtree(folder, ignore_errors=True)
@@ -66,8 +69,8 @@ def load_planetoid(name: str, root: Path) -> Data:
     if not raw_files_present(root, name):
         return _download(root, name)
     try:
-        return Planetoid(str(_staged_root(root, name)), PLANETOID_NAMES[name], log=False)[0]
-    except Exception as err:  # PyG raises pickle/numpy/index errors on damaged files
+        return Planetoid(str(_staged_root(root, name)), PLANETOID_NAMES[name])[0]
+    except _DAMAGED_FILE_ERRORS as err:
         raise DPGraphError(
             f"could not read {PLANETOID_NAMES[name]} from {root / PLANETOID_NAMES[name] / 'raw'} "
             f"({type(err).__name__}: {str(err)[:80]}): the files look corrupt, replace them with the original "
