@@ -115,7 +115,8 @@ def test_failure_mid_run_leaves_nothing(tmp_path: Path, smoke_config, write_pipe
 
 def test_shipped_cora_pipeline_runs_end_to_end(planetoid_root: Path, tmp_path: Path):
     """pipelines/cora.yaml itself, shortened (1 seed, 20 epochs), on the real Cora files."""
-    result = _cli(["run", "pipelines/cora.yaml", "--data-root", str(planetoid_root), "--out", str(tmp_path / "cora"),
+    pipeline = Path(__file__).resolve().parents[1] / "pipelines" / "cora.yaml"
+    result = _cli(["run", str(pipeline), "--data-root", str(planetoid_root), "--out", str(tmp_path / "cora"),
                    "--set", "evaluate.seeds=1", "--set", "evaluate.epochs=20", "--quiet"])
     assert result.exit_code == 0, result.output
     privacy = json.loads((tmp_path / "cora" / "privacy.json").read_text())
