@@ -3,10 +3,11 @@
 Privacy unit: node (add/remove one node with its features, label and edges). Only labelled training nodes are
 read. Three Gaussian releases, each recorded as GaussianEvent(sigma_stage) in the ledger (sensitivities derived
 in `sbm_statistics`): stage `sizes` (class counts, Delta_2 = 1), `edges` (flow-capped class-pair edge counts,
-Delta_2 = D sqrt(C)), `features` (per-class sums of features clipped to norm R, Delta_2 = R). Each stage's sigma
-is calibrated so the ledger's running epsilon reaches that stage's cumulative share of the budget. Sampling the
-graph from the noisy statistics is post-processing. A plain SBM, not degree-corrected: releasing a degree
-sequence is not node-stable without a further Lipschitz extension.
+Delta_2 = D sqrt(C)), `features` (per-class sums of features clipped to norm R, Delta_2 = R; each entry is first
+clamped to [0, 1], a per-node transform, so real-valued features should be rescaled by the user beforehand).
+Each stage's sigma is calibrated so the ledger's running epsilon reaches that stage's cumulative share of the
+budget. Sampling the graph from the noisy statistics is post-processing. A plain SBM, not degree-corrected:
+releasing a degree sequence is not node-stable without a further Lipschitz extension.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
-from dpgraph.errors import DPGraphError
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.mechanisms.registry import MECHANISMS
@@ -50,9 +50,6 @@ class DPSBM(Mechanism):
 
     def release(self, graph: GraphDataset, params: DPSBMParams, context: ReleaseContext) -> Data:
         d, c = graph.data, graph.num_classes
-        if float(d.x.min()) < 0 or float(d.x.max()) > 1:
-            raise DPGraphError("dp-sbm models features in [0, 1] (e.g. binary bag-of-words); this dataset's "
-                               "features fall outside: rescale them or choose another method")
         labelled = d.train_mask & (d.y >= 0)
         y = d.y[labelled]
         ledger = context.ledger
@@ -66,5 +63,6 @@ class DPSBM(Mechanism):
         counts = release("sizes", class_counts(y, c), 1.0)
         pairs = release("edges", capped_pair_edges(d.edge_index, d.y, labelled, c, params.degree_cap),
                         pair_edges_sensitivity(params.degree_cap, c))
-        sums = release("features", feature_sums(d.x[labelled], y, c, params.feature_clip), params.feature_clip)
+        features = d.x[labelled].clamp(0.0, 1.0)  # per-entry, data-independent: Bernoulli features live in [0, 1]
+        sums = release("features", feature_sums(features, y, c, params.feature_clip), params.feature_clip)
         return sample_sbm_graph(counts, pairs, sums, params.num_nodes, context.generator)
