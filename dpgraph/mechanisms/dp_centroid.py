@@ -1,0 +1,55 @@
+"""`dp-centroid`: the trivial node-level DP floor, one released node per class.
+
+Privacy unit: node (add/remove one node with its features, label and edges). Only labelled training nodes are
+read; edges are not read at all. Each node's feature vector is scaled to unit L2 norm (a per-node transform),
+and the per-class sums S_c = sum_{u in L_c} x_u / ||x_u||_2 form a [C, F] matrix whose L2 (Frobenius)
+sensitivity is 1: one node changes one row by a vector of norm <= 1. One Gaussian release of S (stage `sums`,
+recorded as GaussianEvent(sigma), sigma calibrated to the whole budget). Class counts are not released: the
+classifiers downstream only use the centroid directions, which S_c already gives.
+
+The released graph (post-processing) has C isolated nodes: node c has features max(S_c + noise, 0) and label c.
+A model trained on it (SGC/GCN, propagating over the real graph at test time) is a noisy nearest-centroid
+classifier on propagated features.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import Data
+
+from dpgraph.config.validation import StrictModel
+from dpgraph.data.graph import GraphDataset
+from dpgraph.mechanisms.base import Mechanism, ReleaseContext
+from dpgraph.mechanisms.gaussian import gaussian_release
+from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.privacy import GaussianEvent
+
+
+class DPCentroidParams(StrictModel):
+    """`dp-centroid` takes no parameters."""
+
+
+def normalized_class_sums(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """S_c = sum over nodes of class c of x_u / ||x_u||_2 (zero rows stay zero); shape [C, F]."""
+    unit = F.normalize(x.double(), dim=1)
+    return torch.zeros(num_classes, x.size(1), dtype=torch.float64).index_add_(0, y, unit)
+
+
+@MECHANISMS.register("dp-centroid")
+class DPCentroid(Mechanism):
+    name = "dp-centroid"
+    Params = DPCentroidParams
+    units = ("node",)
+    stages = ("sums",)
+    default_split = {"sums": 1.0}
+
+    def release(self, graph: GraphDataset, params: DPCentroidParams, context: ReleaseContext) -> Data:
+        d, c = graph.data, graph.num_classes
+        labelled = d.train_mask & (d.y >= 0)
+        assert context.ledger is not None
+        sigma = context.calibrate("sums", lambda s: GaussianEvent(noise_multiplier=s))
+        sums = gaussian_release(normalized_class_sums(d.x[labelled], d.y[labelled], c), 1.0, sigma,
+                                ledger=context.ledger, stage="sums", generator=context.generator)
+        return Data(x=sums.clamp_min(0.0).float(), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                    y=torch.arange(c), num_nodes=c)

@@ -1,0 +1,64 @@
+"""dp-centroid: sensitivity by node removal, what it reads, the release, and its epsilon (independent check)."""
+
+from __future__ import annotations
+
+import dp_accounting
+import pytest
+import torch
+
+from dpgraph.config.sections import PrivacySection
+from dpgraph.data.graph import GraphDataset
+from dpgraph.data.sbm import SBMParams, make_sbm_graph
+from dpgraph.data.split import random_split
+from dpgraph.mechanisms import MECHANISMS, ReleaseContext
+from dpgraph.mechanisms.dp_centroid import normalized_class_sums
+from dpgraph.privacy import PrivacyLedger, split_targets
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sum_sensitivity_is_one_when_any_node_is_removed(seed):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(30, 8, generator=gen) * torch.randint(0, 5, (30, 1), generator=gen)  # some all-zero rows
+    y = torch.randint(0, 3, (30,), generator=gen)
+    full = normalized_class_sums(x, y, 3)
+    worst = max(float((full - normalized_class_sums(x[torch.arange(30) != v], y[torch.arange(30) != v], 3)).norm())
+                for v in range(30))
+    assert worst <= 1.0 + 1e-9 and worst > 0.99  # the bound is attained by any non-zero row
+
+
+def _graph() -> GraphDataset:
+    data = random_split(make_sbm_graph(SBMParams(num_nodes=300)), (0.6, 0.2, 0.2), seed=0)
+    return GraphDataset(name="sbm", data=data, num_classes=3)
+
+
+def _release(graph: GraphDataset, epsilon: float = 2.0):
+    mechanism = MECHANISMS.get("dp-centroid")()
+    ledger = PrivacyLedger(delta=1e-5, unit="node")
+    context = ReleaseContext(privacy=PrivacySection(epsilon=epsilon), ledger=ledger,
+                             stage_targets=split_targets(epsilon, mechanism.default_split),
+                             generator=torch.Generator().manual_seed(0), device=torch.device("cpu"))
+    return mechanism.release(graph, mechanism.Params(), context), ledger
+
+
+def test_reads_only_training_features_and_labels():
+    graph = _graph()
+    released, _ = _release(graph)
+    other = graph.data.clone()
+    other.y[~other.train_mask] = (other.y[~other.train_mask] + 1) % 3
+    other.x[~other.train_mask] = 1.0 - other.x[~other.train_mask]
+    other.edge_index = other.edge_index[:, :10]
+    again, _ = _release(GraphDataset(name="sbm", data=other, num_classes=3))
+    assert torch.equal(released.x, again.x)
+
+
+def test_release_is_one_node_per_class_and_epsilon_matches_dp_accounting():
+    released, ledger = _release(_graph(), epsilon=2.0)
+    assert released.num_nodes == 3 and released.y.tolist() == [0, 1, 2] and released.edge_index.numel() == 0
+    assert float(released.x.min()) >= 0
+    [(stage, event)] = ledger.events
+    assert stage == "sums"
+    reference = dp_accounting.rdp.RdpAccountant([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) +
+                                                [128, 256, 512, 1024])
+    reference.compose(dp_accounting.GaussianDpEvent(event.noise_multiplier))
+    assert ledger.epsilon() == pytest.approx(reference.get_epsilon(1e-5), rel=0.02)
+    assert 0.99 * 2.0 <= ledger.epsilon() <= 2.0
