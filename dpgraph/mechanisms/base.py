@@ -9,12 +9,14 @@ from typing import Any, ClassVar
 
 import torch
 from pydantic import BaseModel
+from torch import Tensor
 from torch_geometric.data import Data
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
 from dpgraph.errors import DPGraphError
-from dpgraph.privacy import PrivacyLedger, noise_multiplier_for
+from dpgraph.mechanisms.gaussian import gaussian_release
+from dpgraph.privacy import GaussianEvent, PrivacyLedger, noise_multiplier_for
 
 
 @dataclass
@@ -37,6 +39,13 @@ class ReleaseContext:
         prior = [event for _, event in self.ledger.events]
         return noise_multiplier_for(self.stage_targets[stage], self.privacy.delta, make_event,
                                     accountant=self.privacy.accountant, prior=prior)
+
+    def gaussian(self, stage: str, value: Tensor, sensitivity: float) -> Tensor:
+        """Release `value` (L2 sensitivity `sensitivity`) with the Gaussian mechanism, its noise calibrated to the
+        stage's budget, and record the event."""
+        sigma = self.calibrate(stage, lambda s: GaussianEvent(noise_multiplier=s))
+        assert self.ledger is not None
+        return gaussian_release(value, sensitivity, sigma, ledger=self.ledger, stage=stage, generator=self.generator)
 
 
 class Mechanism(ABC):

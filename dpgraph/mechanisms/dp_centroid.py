@@ -21,9 +21,7 @@ from torch_geometric.data import Data
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
-from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.mechanisms.registry import MECHANISMS
-from dpgraph.privacy import GaussianEvent
 
 
 class DPCentroidParams(StrictModel):
@@ -47,9 +45,6 @@ class DPCentroid(Mechanism):
     def release(self, graph: GraphDataset, params: DPCentroidParams, context: ReleaseContext) -> Data:
         d, c = graph.data, graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
-        assert context.ledger is not None
-        sigma = context.calibrate("sums", lambda s: GaussianEvent(noise_multiplier=s))
-        sums = gaussian_release(normalized_class_sums(d.x[labelled], d.y[labelled], c), 1.0, sigma,
-                                ledger=context.ledger, stage="sums", generator=context.generator)
+        sums = context.gaussian("sums", normalized_class_sums(d.x[labelled], d.y[labelled], c), 1.0)
         return Data(x=sums.clamp_min(0.0).float(), edge_index=torch.zeros(2, 0, dtype=torch.long),
                     y=torch.arange(c), num_nodes=c)

@@ -12,14 +12,12 @@ releasing a degree sequence is not node-stable without a further Lipschitz exten
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field
 from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
-from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.mechanisms.sbm_sampling import sample_sbm_graph
 from dpgraph.mechanisms.sbm_statistics import (
@@ -28,7 +26,6 @@ from dpgraph.mechanisms.sbm_statistics import (
     feature_sums,
     pair_edges_sensitivity,
 )
-from dpgraph.privacy import GaussianEvent
 
 
 class DPSBMParams(StrictModel):
@@ -52,17 +49,9 @@ class DPSBM(Mechanism):
         d, c = graph.data, graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
         y = d.y[labelled]
-        ledger = context.ledger
-        assert ledger is not None
-
-        def release(stage: str, value: torch.Tensor, sensitivity: float) -> torch.Tensor:
-            sigma = context.calibrate(stage, lambda s: GaussianEvent(noise_multiplier=s))
-            return gaussian_release(value, sensitivity, sigma, ledger=ledger, stage=stage,
-                                    generator=context.generator)
-
-        counts = release("sizes", class_counts(y, c), 1.0)
-        pairs = release("edges", capped_pair_edges(d.edge_index, d.y, labelled, c, params.degree_cap),
-                        pair_edges_sensitivity(params.degree_cap, c))
+        counts = context.gaussian("sizes", class_counts(y, c), 1.0)
+        edges = capped_pair_edges(d.edge_index, d.y, labelled, c, params.degree_cap)
+        pairs = context.gaussian("edges", edges, pair_edges_sensitivity(params.degree_cap, c))
         features = d.x[labelled].clamp(0.0, 1.0)  # per-entry, data-independent: Bernoulli features live in [0, 1]
-        sums = release("features", feature_sums(features, y, c, params.feature_clip), params.feature_clip)
+        sums = context.gaussian("features", feature_sums(features, y, c, params.feature_clip), params.feature_clip)
         return sample_sbm_graph(counts, pairs, sums, params.num_nodes, context.generator)
