@@ -6,6 +6,7 @@ import dp_accounting as dpa
 import pytest
 from dp_accounting.pld import PLDAccountant
 from opacus.accountants import PRVAccountant
+from privacy_reference import dp_sgd
 from scipy.optimize import brentq
 from scipy.stats import norm
 
@@ -21,10 +22,6 @@ from dpgraph.privacy import (
 )
 
 DELTA = 1e-5
-
-
-def dp_sgd(sigma: float, q: float, steps: int) -> SelfComposedEvent:
-    return SelfComposedEvent(PoissonSampledEvent(q, GaussianEvent(sigma)), steps)
 
 
 def test_poisson_gaussian_matches_opacus_prv():

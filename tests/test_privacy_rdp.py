@@ -5,6 +5,7 @@ import pytest
 from dp_accounting.pld import PLDAccountant
 from dp_accounting.rdp import RdpAccountant
 from opacus.accountants import RDPAccountant
+from privacy_reference import dp_sgd
 
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import (
@@ -18,10 +19,6 @@ from dpgraph.privacy import (
 )
 
 DELTA = 1e-5
-
-
-def dp_sgd(sigma: float, q: float, steps: int) -> SelfComposedEvent:
-    return SelfComposedEvent(PoissonSampledEvent(q, GaussianEvent(sigma)), steps)
 
 
 def reference_rdp(*events: dpa.DpEvent, relation=dpa.NeighboringRelation.ADD_OR_REMOVE_ONE) -> float:
