@@ -87,6 +87,24 @@ def datasets(data_root: str | None) -> None:
         click.echo(f"  {name:<9} {state:<21} {spec.description}")
 
 
+@main.command()
+@click.argument("pipeline", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--stats", is_flag=True, required=True, help="Print the sampler's statistics as one JSON object.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a config key (repeatable).")
+@click.option("--data-root", type=click.Path(file_okay=False),
+              help="Dataset folder (default $DPGRAPH_DATA, else ./datasets).")
+@_user_errors
+def sample(pipeline: str, stats: bool, overrides: tuple[str, ...], data_root: str | None) -> None:
+    """Run only the subgraph sampler of a pipeline (its method's `sampler:` block) and print its statistics."""
+    import json
+
+    from dpgraph.config.load import load_config
+    from dpgraph.pipeline.sample import sample_pipeline
+
+    config = load_config(pipeline, overrides)
+    click.echo(json.dumps(sample_pipeline(config, data_root)))
+
+
 # --- account (privacy core) ---
 
 

@@ -7,6 +7,14 @@ to total L2 norm ``C``, sum, add N(0, (sigma C)^2) per coordinate, divide by the
 
 An empty Poisson batch still takes a step: the update is then the noise alone (the accountant assumes every
 step releases a noisy sum, so skipping it would change the mechanism).
+
+``occurrences=None`` is the one-node-per-subgraph case (a :class:`~dpgraph.sampling.SubgraphSet` that is
+``singleton``): removing a node removes its own subgraph and touches no other, which is plain add/remove DP-SGD,
+accounted as ``PoissonSampledEvent(q, GaussianEvent(sigma))`` per step (Poisson selection only).
+
+``secure=True`` draws the noise as opacus does in ``secure_mode`` (sum of four Gaussians, robust to the
+floating-point attacks of arXiv 2107.10138 / 2112.05307) from a cryptographically secure generator
+(``torchcsprng``); such runs are not reproducible from a seed.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from torch import Tensor, nn
 
 from dpgraph.dpsgd.batch import DenseSubgraphBatch
 from dpgraph.dpsgd.clip import clip_and_sum
-from dpgraph.dpsgd.noise import add_gaussian_noise
+from dpgraph.dpsgd.noise import add_gaussian_noise, secure_noise_generator
 from dpgraph.dpsgd.per_sample import per_subgraph_gradients
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import PrivacyEvent, PrivacyLedger, SubgraphSampledGaussianEvent, dpsgd_event_factory
@@ -37,7 +45,7 @@ class DPSGDEngine:
         optimizer: torch.optim.Optimizer,
         clip_norm: float,
         noise_multiplier: float,
-        occurrences: int,
+        occurrences: int | None,
         num_subgraphs: int,
         sampler: str,
         batch_size: int | None = None,
@@ -46,6 +54,7 @@ class DPSGDEngine:
         generator: torch.Generator,
         private: bool = True,
         loss: str = "cross_entropy",
+        secure: bool = False,
     ) -> None:
         if not isinstance(generator, torch.Generator):
             raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
@@ -59,15 +68,18 @@ class DPSGDEngine:
             if not (isinstance(clip_norm, int | float) and clip_norm > 0):
                 raise DPGraphError(f"clip_norm must be > 0 (inf allowed when private=False), got {clip_norm!r}")
             sigma_to_check = 1.0
+        if occurrences is None and sampler != "poisson":
+            raise DPGraphError("one-node subgraphs (occurrences=None) are accounted with Poisson selection only: "
+                               "use a sample rate instead of a batch size")
         # validates sigma (private), K, N, the sampler and B / q with the accounting core's own messages
         step_event = SubgraphSampledGaussianEvent(
-            sigma_to_check, occurrences, num_subgraphs, sampler, batch_size, sample_rate
+            sigma_to_check, occurrences or 1, num_subgraphs, sampler, batch_size, sample_rate
         )
         self.model = model
         self.optimizer = optimizer
         self.clip_norm = float(clip_norm)
         self.noise_multiplier = float(noise_multiplier)
-        self.occurrences = step_event.occurrences
+        self.occurrences = occurrences
         self.num_subgraphs = step_event.num_subgraphs
         self.sampler = step_event.sampler
         self.batch_size = step_event.batch_size
@@ -75,6 +87,8 @@ class DPSGDEngine:
         self.generator = generator
         self.private = private
         self.loss = loss
+        self.noise_generator = secure_noise_generator() if secure else generator
+        self.secure = secure
         self.steps = 0
 
     @property
@@ -105,7 +119,8 @@ class DPSGDEngine:
             summed = {name: torch.zeros_like(p) for name, p in params.items()}
             norms = torch.zeros(0)
         if self.noise_multiplier > 0:
-            summed = add_gaussian_noise(summed, self.noise_multiplier * self.clip_norm, self.generator)
+            summed = add_gaussian_noise(summed, self.noise_multiplier * self.clip_norm, self.noise_generator,
+                                        secure=self.secure)
         divisor = self.expected_batch_size
         for name, p in params.items():
             p.grad = (summed[name] / divisor).to(p.dtype)
@@ -118,14 +133,17 @@ class DPSGDEngine:
         }
 
     def event(self) -> PrivacyEvent:
-        """``SelfComposedEvent(SubgraphSampledGaussianEvent(...), steps)`` for the steps taken so far."""
+        """The run's event so far: ``SelfComposedEvent(step event, steps)`` (see the module docstring)."""
         if not self.private:
             raise DPGraphError("this DPSGDEngine runs with private=False: it has no privacy event")
         if self.steps == 0:
             raise DPGraphError("no DP-SGD step taken yet: nothing to account")
-        make_event = dpsgd_event_factory(
-            self.steps, self.sample_rate, self.occurrences, self.num_subgraphs, self.batch_size
-        )
+        if self.occurrences is None:
+            make_event = dpsgd_event_factory(self.steps, self.sample_rate)
+        else:
+            make_event = dpsgd_event_factory(
+                self.steps, self.sample_rate, self.occurrences, self.num_subgraphs, self.batch_size
+            )
         return make_event(self.noise_multiplier)
 
     def record(self, ledger: PrivacyLedger, stage: str) -> None:

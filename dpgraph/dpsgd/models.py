@@ -39,6 +39,13 @@ class DenseGCN(nn.Module):
         h = F.dropout(h, self.dropout, self.training)
         return self.layers[-1](root_row(adj, root) @ h).squeeze(-2)
 
+    def forward_all(self, x: Tensor, adj: Tensor) -> Tensor:
+        """Logits of every node of one whole graph (``adj`` [n, n], dense or sparse), same weights."""
+        h = x
+        for layer in self.layers[:-1]:
+            h = torch.relu(layer(adj @ h))
+        return self.layers[-1](adj @ h)
+
 
 class DenseSGC(nn.Module):
     """SGC: ``logits = (adj^k x)[root] @ W + b``."""
@@ -55,3 +62,10 @@ class DenseSGC(nn.Module):
         for _ in range(self.k - 1):
             row = row @ adj
         return self.linear(row @ x).squeeze(-2)
+
+    def forward_all(self, x: Tensor, adj: Tensor) -> Tensor:
+        """Logits of every node of one whole graph (``adj`` [n, n], dense or sparse), same weights."""
+        h = x
+        for _ in range(self.k):
+            h = adj @ h
+        return self.linear(h)

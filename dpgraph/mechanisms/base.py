@@ -48,6 +48,17 @@ class ReleaseContext:
         return gaussian_release(value, sensitivity, sigma, ledger=self.ledger, stage=stage, generator=self.generator)
 
 
+@dataclass
+class ReleasedModel:
+    """What a model-releasing mechanism (``releases = "model"``) returns: a trained module and its evaluation.
+
+    ``evaluate(real)`` maps the real graph to ``{name: test accuracy}``: one number per inference mode; it is
+    analysis of the released model on the real test nodes, not part of the release."""
+
+    module: torch.nn.Module
+    evaluate: Callable[[Data], dict[str, float]]
+
+
 class Mechanism(ABC):
     """Turns the private graph into a released graph (`Data` with `x`, `edge_index`, `y`; `y = -1` unlabelled).
 
@@ -57,20 +68,23 @@ class Mechanism(ABC):
 
     name: ClassVar[str]
     Params: ClassVar[type[BaseModel]]
+    #: "graph": `release` returns a `Data`; "model": it returns a `ReleasedModel` (e.g. a DP-trained GNN)
+    releases: ClassVar[str] = "graph"
     units: ClassVar[tuple[str, ...]] = ("node",)
-    private: ClassVar[bool] = True
+    #: True: needs a privacy budget; False: non-private only; None: both (`epsilon: null` is its reference mode)
+    private: ClassVar[bool | None] = True
     #: named stages in release order, and how the budget is split among them unless `privacy.split` says otherwise
     stages: ClassVar[tuple[str, ...]] = ()
     default_split: ClassVar[dict[str, float]] = {}
 
     def check(self, privacy: PrivacySection, graph: GraphDataset, params: BaseModel) -> None:
         """Reject a privacy target this mechanism cannot meet, before any work starts."""
-        if self.private and not privacy.private:
+        if self.private is True and not privacy.private:
             raise DPGraphError(f"method '{self.name}' is differentially private: set privacy.epsilon to a positive "
                                f"number (or use method 'real' for a non-private reference)")
-        if not self.private and privacy.private:
+        if self.private is False and privacy.private:
             raise DPGraphError(f"method '{self.name}' is not private: set privacy.epsilon: null to run it")
-        if self.private and privacy.unit not in self.units:
+        if privacy.private and privacy.unit not in self.units:
             raise DPGraphError(f"method '{self.name}' supports privacy.unit {' or '.join(self.units)}, not "
                                f"'{privacy.unit}' (node-level DP implies edge-level DP at the same epsilon)")
         if privacy.private and privacy.split is not None and set(privacy.split) != set(self.stages):
@@ -78,5 +92,5 @@ class Mechanism(ABC):
                                f"{', '.join(self.stages)} (got {', '.join(privacy.split) or 'none'})")
 
     @abstractmethod
-    def release(self, graph: GraphDataset, params: BaseModel, context: ReleaseContext) -> Data:
-        """Produce the released graph."""
+    def release(self, graph: GraphDataset, params: BaseModel, context: ReleaseContext) -> Data | ReleasedModel:
+        """Produce the released graph (or model, when ``releases == "model"``)."""

@@ -19,7 +19,7 @@ from dpgraph.data import GraphDataset, load_dataset, resolve_data_root, save_gra
 from dpgraph.errors import DPGraphError
 from dpgraph.evaluation import TrainSettings, evaluate_utility, structural_fidelity
 from dpgraph.evaluation.plots import plot_degree_distributions, plot_utility
-from dpgraph.mechanisms import MECHANISMS, Mechanism, ReleaseContext
+from dpgraph.mechanisms import MECHANISMS, Mechanism, ReleaseContext, ReleasedModel
 from dpgraph.pipeline.device import resolve_device
 from dpgraph.pipeline.report import render_report
 from dpgraph.pipeline.rundir import atomic_directory, default_run_dir, ensure_free
@@ -73,6 +73,24 @@ def _privacy_record(config: PipelineConfig, ledger: PrivacyLedger | None, mechan
     return {**ledger.to_dict(), "target_epsilon": config.privacy.epsilon, "method": mechanism.name}
 
 
+def _graph_utility(config: PipelineConfig, released: Data, graph: GraphDataset, device: torch.device,
+                   progress: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Models trained on the released graph and tested on the real test nodes; structural fidelity."""
+    ev = config.evaluate
+    settings = TrainSettings(epochs=ev.epochs, lr=ev.lr, weight_decay=ev.weight_decay, hidden=ev.hidden,
+                             dropout=ev.dropout, normalize_features=ev.normalize_features,
+                             val_fraction=ev.val_fraction)
+    utility = evaluate_utility(released, graph.data, ev.models, ev.seed_list, settings, graph.num_classes,
+                               device=device, progress=progress)
+    return utility, structural_fidelity(released, graph.data) if ev.fidelity else {}
+
+
+def _model_utility(name: str, released: ReleasedModel, graph: GraphDataset) -> dict[str, Any]:
+    """The released model's own test accuracy, one entry per inference mode (one trained model: std 0)."""
+    return {f"{name}/{mode}": {"test_acc_mean": acc, "test_acc_std": 0.0, "per_seed": [acc]}
+            for mode, acc in released.evaluate(graph.data).items()}
+
+
 def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data_root: str | Path | None = None,
                  device: str = "cpu", progress: bool = True) -> RunResult:
     """Run a validated pipeline and write its run directory (config.yaml, privacy.json, synthetic/,
@@ -93,31 +111,31 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data
     context = ReleaseContext(privacy=privacy, ledger=ledger, stage_targets=_stage_targets(config, mechanism),
                              generator=_seed_everything(config.seed), device=dev, progress=progress)
     released = mechanism.release(graph, config.method_params, context)
-    _check_release(released, graph)
     t_released = time.perf_counter()
-
-    ev = config.evaluate
-    settings = TrainSettings(epochs=ev.epochs, lr=ev.lr, weight_decay=ev.weight_decay, hidden=ev.hidden,
-                             dropout=ev.dropout, normalize_features=ev.normalize_features,
-                             val_fraction=ev.val_fraction)
-    utility = evaluate_utility(released, graph.data, ev.models, ev.seed_list, settings, graph.num_classes,
-                               device=dev, progress=progress)
-    fidelity = structural_fidelity(released, graph.data) if ev.fidelity else {}
+    if isinstance(released, ReleasedModel):
+        utility, fidelity = _model_utility(mechanism.name, released, graph), {}
+    else:
+        _check_release(released, graph)
+        utility, fidelity = _graph_utility(config, released, graph, dev, progress)
     t_evaluated = time.perf_counter()
 
     privacy_record = _privacy_record(config, ledger, mechanism)
     metrics: dict[str, Any] = {"utility": utility, "fidelity": fidelity, "timing_s": {
         "load": t_loaded - t_start, "mechanism": t_released - t_loaded, "evaluate": t_evaluated - t_released}}
+    plots = ["plots/utility.png"]
     with atomic_directory(out) as tmp:
-        save_graph(released, tmp / "synthetic")
         (tmp / "plots").mkdir()
-        plot_degree_distributions(released, graph.data, tmp / "plots" / "degree.png")
+        if isinstance(released, ReleasedModel):
+            torch.save(released.module.state_dict(), tmp / "model.pt")
+        else:
+            save_graph(released, tmp / "synthetic")
+            plot_degree_distributions(released, graph.data, tmp / "plots" / "degree.png")
+            plots.insert(0, "plots/degree.png")
         plot_utility(utility, tmp / "plots" / "utility.png")
         metrics["timing_s"]["total"] = time.perf_counter() - t_start
         resolved = config.to_dict()
         (tmp / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
         (tmp / "privacy.json").write_text(json.dumps(privacy_record, indent=2) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        (tmp / "report.md").write_text(render_report(resolved, graph.describe(), privacy_record, metrics,
-                                                     ["plots/degree.png", "plots/utility.png"]))
+        (tmp / "report.md").write_text(render_report(resolved, graph.describe(), privacy_record, metrics, plots))
     return RunResult(out_dir=out, privacy=privacy_record, metrics=metrics)

@@ -1,0 +1,129 @@
+"""`dp-gnn`: a GNN trained directly with node-level DP-SGD on sampled subgraphs (a released model, not a graph).
+
+Privacy unit: node. Roots are the labelled training nodes (the split is public); the sampler must be node-stable
+(``sampler.kind: ego``). Each step: Poisson selection of subgraphs at rate ``q``, one gradient per subgraph, clipped
+to ``C``, summed, Gaussian noise of std ``sigma C`` (:class:`~dpgraph.dpsgd.DPSGDEngine`). Event, stage ``train``:
+one-node subgraphs (``hops: 0``) are plain add/remove DP-SGD, ``SelfComposed(PoissonSampled(q, Gaussian(sigma)),
+T)``; ``hops >= 1`` is the K-occurrence step of :mod:`dpgraph.privacy.k_occurrence` with K from the sampler,
+composed T times. ``sigma`` is calibrated to the whole budget. Features are scaled to unit L2 norm per node (no
+shared statistic), so a linear layer's per-subgraph gradient norm is at most about ``sqrt(2)``. ``epsilon: null``
+trains the same way without clipping or noise (the reference).
+
+Evaluation (analysis, not release): the model's accuracy on the real test nodes with whole-graph inference over the
+real graph (``graph``) and with each node on its own (``self``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import nn
+from torch_geometric.data import Data
+from tqdm.auto import tqdm
+
+from dpgraph.config.validation import StrictModel
+from dpgraph.data.graph import GraphDataset
+from dpgraph.dpsgd import DenseGCN, DenseSGC, DPSGDEngine
+from dpgraph.dpsgd.full_graph import identity_adjacency, normalized_sparse_adjacency
+from dpgraph.mechanisms.base import Mechanism, ReleaseContext, ReleasedModel
+from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.privacy import dpsgd_event_factory
+from dpgraph.sampling.params import SamplerParams
+from dpgraph.sampling.subgraphs import SubgraphSet
+
+
+class DPGNNParams(StrictModel):
+    """Model, sampler and DP-SGD settings of `dp-gnn` (all public, fixed in the pipeline file)."""
+
+    model: Literal["gcn", "sgc"] = "gcn"
+    hidden: int = Field(default=64, ge=1)
+    layers: int = Field(default=2, ge=1, le=4)
+    sgc_k: int = Field(default=2, ge=1, le=4)
+    sampler: SamplerParams = SamplerParams()
+    clip_norm: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    sample_rate: float = Field(default=0.1, gt=0, le=1)
+    steps: int = Field(default=300, ge=1)
+    lr: float = Field(default=0.01, gt=0)
+    secure_rng: bool = False
+
+
+def build_dense_model(params: DPGNNParams, num_features: int, num_classes: int) -> nn.Module:
+    if params.model == "sgc":
+        return DenseSGC(num_features, num_classes, k=params.sgc_k)
+    return DenseGCN(num_features, params.hidden, num_classes, num_layers=params.layers)
+
+
+def make_engine(model: nn.Module, subgraphs: SubgraphSet, params: DPGNNParams, sigma: float,
+                generator: torch.Generator, private: bool) -> DPSGDEngine:
+    """The engine for these subgraphs: plain DP-SGD for one-node subgraphs, K-occurrence otherwise."""
+    occurrences = None if subgraphs.singleton else subgraphs.occurrence_bound
+    return DPSGDEngine(model, torch.optim.Adam(model.parameters(), lr=params.lr),
+                       clip_norm=params.clip_norm if private else math.inf, noise_multiplier=sigma,
+                       occurrences=occurrences, num_subgraphs=len(subgraphs), sampler="poisson",
+                       sample_rate=params.sample_rate, generator=generator, private=private,
+                       secure=params.secure_rng and private)
+
+
+def event_factory(subgraphs: SubgraphSet, params: DPGNNParams):
+    """``sigma -> event`` of the whole training run, matching :func:`make_engine`."""
+    if subgraphs.singleton:
+        return dpsgd_event_factory(params.steps, params.sample_rate)
+    return dpsgd_event_factory(params.steps, params.sample_rate, subgraphs.occurrence_bound, len(subgraphs))
+
+
+def unit_features(x: torch.Tensor) -> torch.Tensor:
+    """Each row scaled to unit L2 norm (zero rows stay zero): a per-node transform."""
+    return F.normalize(x.float(), dim=1)
+
+
+def accuracies(model: nn.Module, real: Data, mask_name: str = "test_mask") -> dict[str, float]:
+    """Accuracy on ``real.<mask_name>`` with whole-graph inference (``graph``) and node-alone inference
+    (``self``)."""
+    device = next(model.parameters()).device
+    x = unit_features(real.x).to(device)
+    y, test = real.y.to(device), getattr(real, mask_name).to(device)
+    out = {}
+    with torch.no_grad():
+        for mode, adj in (("graph", normalized_sparse_adjacency(real.edge_index, real.num_nodes)),
+                          ("self", identity_adjacency(real.num_nodes))):
+            pred = model.eval().forward_all(x, adj.to(device)).argmax(-1)
+            out[mode] = (pred[test] == y[test]).float().mean().item()
+    return out
+
+
+@MECHANISMS.register("dp-gnn")
+class DPGNN(Mechanism):
+    name = "dp-gnn"
+    Params = DPGNNParams
+    units = ("node",)
+    private = None
+    releases = "model"
+    stages = ("train",)
+    default_split = {"train": 1.0}
+
+    def check(self, privacy, graph, params: DPGNNParams) -> None:  # type: ignore[override]
+        super().check(privacy, graph, params)
+        if privacy.private:
+            params.sampler.check_private()
+
+    def release(self, graph: GraphDataset, params: DPGNNParams, context: ReleaseContext) -> ReleasedModel:
+        d, private = graph.data, context.ledger is not None
+        roots = (d.train_mask & (d.y >= 0)).nonzero().flatten()
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, roots, context.generator)
+        x = unit_features(d.x)
+        batch_all = subgraphs.dense_batch(x, d.edge_index, d.y).to(context.device)
+        sigma = context.calibrate("train", event_factory(subgraphs, params)) if private else 0.0
+        seed = int(torch.randint(2**62, (1,), generator=context.generator))
+        torch.manual_seed(seed)
+        model = build_dense_model(params, graph.num_features, graph.num_classes).to(context.device)
+        step_generator = torch.Generator(device=context.device).manual_seed(seed)
+        engine = make_engine(model, subgraphs, params, sigma, step_generator, private)
+        for _ in tqdm(range(params.steps), desc="dp-gnn", unit="step", disable=not context.progress):
+            engine.step(batch_all)
+        if private:
+            engine.record(context.ledger, "train")
+        return ReleasedModel(module=model.eval(), evaluate=lambda real: accuracies(model, real))

@@ -1,0 +1,96 @@
+"""Node-stable ego-net sampler: the ``hops``-hop neighbourhood of each root along fan-out-capped edges.
+
+Each node ``u`` keeps the ``fanout`` of its neighbours with the smallest edge priorities (``keep(u)``); the priority
+of edge ``u -> w`` is a keyed hash of ``(u, w, seed)`` with a seed drawn from the generator, so it does not depend
+on any other edge; the subgraph of root ``r`` is every node reachable from ``r`` by at most ``hops`` steps ``u ->
+keep(u)``. For ``hops = 0`` the subgraphs are the roots alone.
+
+Node-stability (the precondition of :mod:`dpgraph.privacy.k_occurrence`). The priorities of G and of G' = G - v
+agree on every edge they share (the hash couples them). ``keep(u)`` differs between them only if ``v`` is in
+``keep_G(u)`` (then ``v`` leaves and the next neighbour enters; otherwise nothing moves). The walk tree of a root
+``r`` in G therefore changes only if it reaches, at depth < hops, a node ``u`` with ``v in keep(u)`` (then it
+reaches ``v`` too) or reaches ``v`` itself; and root ``v``'s own row becomes empty. So only rows that contain ``v``
+differ.
+
+Occurrence bound. ``v`` is in the row of ``r`` only if a chain ``r -> u_1 -> ... -> v`` of length <= hops exists,
+each step along an edge of G. On a graph of maximum degree ``D`` at most ``sum_{i<=hops} D^i`` roots reach ``v``, so
+``K = min(N, sum_{i=0}^{hops} D^i)``. ``D`` must be PUBLIC: the caller promises it, and :func:`ego_subgraphs`
+refuses a graph that breaks the promise. ``hops = 0`` needs no promise (``K = 1``). The fan-out only bounds the size
+of a row, ``S = sum_{i<=hops} fanout^i``; it does not lower ``K``, since a node with many neighbours can be kept by
+all of them. (A cap on how often a node is kept would make removing one node free slots elsewhere and break node-
+stability; see :mod:`dpgraph.sampling.random_walk`.)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import coalesce, degree, to_undirected
+
+from dpgraph.errors import DPGraphError
+from dpgraph.sampling.rows import dedupe_rows, pack_rows
+from dpgraph.sampling.subgraphs import PAD, SubgraphSet
+
+
+def ego_occurrence_bound(hops: int, max_degree: int, num_roots: int) -> int:
+    """``min(N, sum_{i=0}^{hops} D^i)``: roots that can reach one node in a graph of maximum degree ``D``."""
+    return min(num_roots, sum(max_degree**i for i in range(hops + 1)))
+
+
+def edge_priorities(src: Tensor, dst: Tensor, seed: int) -> Tensor:
+    """Priorities in [0, 1) that depend only on ``(src, dst, seed)``: the splitmix64 finaliser on a key (int64
+    arithmetic wraps). Hand-written because torch has no keyed per-element hash; pseudo-random, not secret."""
+    z = src * 0x9E3779B1 + dst * 0x7FEB352D + seed
+    z = (z ^ (z >> 30)) * -4658895280553007687  # 0xBF58476D1CE4E5B9 as a signed int64
+    z = (z ^ (z >> 27)) * -7723592293110705685  # 0x94D049BB133111EB
+    z = z ^ (z >> 31)
+    return (z & ((1 << 53) - 1)).double() / float(1 << 53)
+
+
+def fanout_table(edge_index: Tensor, num_nodes: int, fanout: int, seed: int) -> Tensor:
+    """[num_nodes, fanout] neighbours kept by each node (smallest :func:`edge_priorities` first; ``PAD`` fills)."""
+    src, dst = coalesce(to_undirected(edge_index, num_nodes=num_nodes), num_nodes=num_nodes)
+    loops = src == dst
+    src, dst = src[~loops], dst[~loops]
+    order = torch.argsort(edge_priorities(src, dst, seed))
+    order = order[torch.argsort(src[order], stable=True)]  # grouped by owner, by priority within
+    owner, neighbour = src[order], dst[order]
+    table = pack_rows(owner, neighbour, num_nodes)
+    if table.size(1) < fanout:
+        table = torch.cat([table, table.new_full((num_nodes, fanout - table.size(1)), PAD)], dim=1)
+    return table[:, :fanout]
+
+
+def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, fanout: int,
+                  generator: torch.Generator, max_degree: int | None = None) -> SubgraphSet:
+    """The ego-net :class:`SubgraphSet` of ``roots`` (distinct node ids); see the module docstring.
+
+    ``hops >= 1`` needs ``max_degree`` (the public degree promise); a graph with a node of larger degree raises
+    DPGraphError, because the occurrence bound would not hold."""
+    roots = torch.as_tensor(roots, dtype=torch.long, device=edge_index.device).flatten()
+    if roots.numel() == 0 or roots.unique().numel() != roots.numel():
+        raise ValueError("roots must be a non-empty list of distinct node ids")
+    if hops < 0 or fanout < 1:
+        raise ValueError(f"need hops >= 0 and fanout >= 1, got hops={hops}, fanout={fanout}")
+    if hops == 0:
+        return SubgraphSet(roots.unsqueeze(1), occurrence_bound=1, node_stable=True, sampler="ego")
+    if max_degree is None or max_degree < 1:
+        raise DPGraphError("an ego sampler with hops >= 1 needs a public degree promise: set sampler.max_degree")
+    simple = to_undirected(edge_index, num_nodes=num_nodes)
+    top = int(degree(simple[0], num_nodes).max()) if simple.numel() else 0
+    if top > max_degree:
+        raise DPGraphError(f"the graph has a node of degree {top} > sampler.max_degree={max_degree}: the node-level "
+                           f"occurrence bound assumes every degree is <= max_degree; raise it or use hops: 0")
+    seed = int(torch.randint(2**40, (1,), generator=generator, device=generator.device))
+    table = fanout_table(edge_index, num_nodes, fanout, seed)
+    levels, frontier = [roots.unsqueeze(1)], roots.unsqueeze(1)
+    for _ in range(hops):
+        nxt = table[frontier.clamp_min(0)]  # [N, w, fanout]
+        nxt[frontier == PAD] = PAD
+        frontier = nxt.flatten(1)
+        levels.append(frontier)
+    nodes = dedupe_rows(torch.cat(levels, dim=1))
+    bound = ego_occurrence_bound(hops, max_degree, roots.numel())
+    result = SubgraphSet(nodes, occurrence_bound=bound, node_stable=True, sampler="ego")
+    result.check_bound(num_nodes)
+    return result
