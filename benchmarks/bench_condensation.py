@@ -34,12 +34,12 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--per-class", type=int, default=10)
     p.add_argument("--adjacency", choices=["identity", "mlp"], default="identity")
     p.add_argument("--init", choices=["random", "real-sample"], default="real-sample")
-    p.add_argument("--init-propagated", action="store_true", help="real-sample rows of Â^k X instead of X")
     p.add_argument("--outer", type=int, default=200)
     p.add_argument("--matching", type=int, default=10)
-    p.add_argument("--model-steps", type=int, default=0)
-    p.add_argument("--lr-features", type=float, default=0.01)
+    p.add_argument("--model-steps", type=int, default=5)
+    p.add_argument("--lr-features", type=float, default=1e-4)
     p.add_argument("--lr-adjacency", type=float, default=0.01)
+    p.add_argument("--lr-model", type=float, default=0.1)
     p.add_argument("--model", choices=["sgc", "mlp"], default="sgc")
     p.add_argument("--k", type=int, default=2)
     p.add_argument("--threshold", type=float, default=0.5)
@@ -71,11 +71,11 @@ def main() -> None:
     if args.init == "random":
         init = random_features(counts, graph.num_features, gen)
     else:
-        init = real_sample_features(propagated if args.init_propagated else x, d.y, d.train_mask, counts, gen)
+        init = real_sample_features(x, d.y, d.train_mask, counts, gen)
     synthetic = SyntheticGraph(init, counts, gen, adjacency=args.adjacency, edge_threshold=args.threshold)
     settings = CondenseSettings(outer_steps=args.outer, matching_steps=args.matching, model_steps=args.model_steps,
-                                lr_features=args.lr_features, lr_adjacency=args.lr_adjacency, model=args.model,
-                                k=args.k)
+                                lr_features=args.lr_features, lr_adjacency=args.lr_adjacency, lr_model=args.lr_model,
+                                model=args.model, k=args.k)
     released = condense(oracle, synthetic, settings, gen, progress=True).to_data()
     wall = time.perf_counter() - start
     row = {"args": vars(args), "condense_s": round(wall, 1), "threads": torch.get_num_threads(),

@@ -33,7 +33,7 @@ def test_synthetic_graph_shapes_labels_and_release(mode):
     counts = [2, 3, 0, 1]
     graph = SyntheticGraph(random_features(counts, 8, _gen()), counts, _gen(1), adjacency=mode, hidden=16)
     assert graph.x.shape == (6, 8) and torch.bincount(graph.y, minlength=4).tolist() == counts
-    assert graph.classes == [0, 1, 3]
+    assert graph.classes == [0, 1, 3] and graph.num_classes == 4
     assert torch.allclose(graph.features().abs().sum(1), torch.ones(6))
     adj = graph.adjacency()
     assert adj.shape == (6, 6) and torch.equal(adj, adj.T) and not adj.diagonal().any()
@@ -101,7 +101,7 @@ def _sbm():
                                      data.y, data.train_mask)
 
 
-_SHORT = CondenseSettings(outer_steps=15, matching_steps=5, lr_features=0.05)
+_SHORT = CondenseSettings(outer_steps=15, matching_steps=5, lr_features=0.01)
 
 
 def _gcn_accuracy(synthetic: SyntheticGraph, real) -> float:
@@ -116,7 +116,7 @@ def test_short_condensation_from_noise_makes_sbm_learnable(seed):
     synthetic = SyntheticGraph(random_features([3, 3, 3], 48, _gen(seed)), [3, 3, 3], _gen(seed))
     before = _gcn_accuracy(synthetic, data)
     condense(oracle, synthetic, _SHORT, _gen(seed))
-    assert before < 0.6 and _gcn_accuracy(synthetic, data) >= 0.75
+    assert before < 0.6 and _gcn_accuracy(synthetic, data) >= 0.9  # 0.97-0.99 over seeds 0-9
 
 
 @pytest.mark.parametrize("mode", ["identity", "mlp"])
@@ -130,4 +130,14 @@ def test_condensation_is_deterministic(mode):
 
     a, b = run(), run()
     assert torch.equal(a.x, b.x) and torch.equal(a.adjacency(), b.adjacency())
-    assert not torch.equal(a.x, random_features([2, 2, 2], 48, _gen(3)))
+    start = SyntheticGraph(random_features([2, 2, 2], 48, _gen(3)), [2, 2, 2], _gen(4), adjacency=mode)
+    assert not torch.equal(a.x, start.x)
+
+
+def test_projection_keeps_features_and_restores_unit_rows():
+    graph = SyntheticGraph(random_features([2, 1], 5, _gen()), [2, 1], _gen())
+    features = graph.features().detach().clone()
+    with torch.no_grad():
+        graph.x.mul_(torch.tensor([[3.0], [0.1], [40.0]]))
+    graph.project_()
+    assert torch.allclose(graph.x, features) and torch.allclose(graph.features(), features)

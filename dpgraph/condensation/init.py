@@ -11,7 +11,10 @@ from dpgraph.errors import DPGraphError
 
 
 def random_features(nodes_per_class: Sequence[int], num_features: int, generator: torch.Generator) -> Tensor:
-    """X' ~ N(0, 1) i.i.d. [sum(nodes_per_class), F]; reads no data, so it is public."""
+    """X' ~ N(0, 1) i.i.d. [sum(nodes_per_class), F]; reads no data, so it is public.
+
+    Only the row directions matter: `SyntheticGraph` normalises the rows (unit L1 norm) and keeps them there.
+    """
     return torch.randn(sum(nodes_per_class), num_features, generator=generator)
 
 

@@ -22,8 +22,8 @@ class RealGradientOracle(Protocol):
 class ExactClassGradients:
     """Non-private oracle: the exact gradient of the MEAN cross-entropy over the real training nodes of class c.
 
-    `propagated_x` is Â^k X over the whole real graph (see `propagate`); only rows with `train_mask` are kept.
-    Its k must equal the k the synthetic side propagates with.
+    `propagated_x` is Â^k X over the whole real graph (see `propagate`), X preprocessed as the evaluation does
+    (row-L1-normalised); only rows with `train_mask` are kept. Its k must equal the synthetic side's k.
     """
 
     def __init__(self, propagated_x: Tensor, y: Tensor, train_mask: Tensor):
@@ -37,6 +37,6 @@ class ExactClassGradients:
             x = self._by_class.get(c)
             if x is None:
                 raise ValueError(f"class {c} has no real training node")
-            loss = F.cross_entropy(model(x), torch.full((x.size(0),), c, dtype=torch.long))
+            loss = F.cross_entropy(model(x), torch.full((x.size(0),), c, device=x.device))
             out[c] = [g.detach() for g in torch.autograd.grad(loss, params)]
         return out

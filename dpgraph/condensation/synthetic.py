@@ -20,7 +20,7 @@ class SyntheticGraph(nn.Module):
     """N' = sum(nodes_per_class) nodes; node i has label c for the i-th block of `nodes_per_class` (public).
 
     Features: the parameter X' [N', F] seen row-L1-normalised, X'_i / ||X'_i||_1, which is also what the
-    evaluation's `prepare_features` makes of them (normalising twice changes nothing).
+    evaluation's `prepare_features` makes of them (normalising twice changes nothing); X' starts normalised.
     Adjacency: "identity" has no edges (GCN normalisation turns it into I); "mlp" is A' = PairwiseAdjacency(X')
     (GCond's PGE), weighted in (0, 1) during condensation and thresholded at `edge_threshold` for release.
     """
@@ -39,11 +39,12 @@ class SyntheticGraph(nn.Module):
             raise ValueError(f"need {sum(nodes_per_class)} feature rows and counts >= 0, got {features.size(0)}")
         if adjacency not in ("identity", "mlp"):
             raise ValueError(f"unknown adjacency mode {adjacency!r}; valid: identity, mlp")
-        self.x = nn.Parameter(features.detach().clone().float())
+        self.x = nn.Parameter(F.normalize(features.detach().float(), p=1.0, dim=1))
         counts = torch.tensor(list(nodes_per_class))
         self.register_buffer("y", torch.repeat_interleave(torch.arange(len(counts)), counts))
         self.adjacency_model = PairwiseAdjacency(features.size(1), hidden, generator) if adjacency == "mlp" else None
         self.edge_threshold = edge_threshold
+        self.num_classes = len(counts)
 
     @property
     def classes(self) -> list[int]:
@@ -51,8 +52,17 @@ class SyntheticGraph(nn.Module):
         return self.y.unique().tolist()
 
     def features(self) -> Tensor:
-        """X' row-L1-normalised [N', F] (differentiable)."""
+        """X' row-L1-normalised [N', F] (differentiable; the gradient has no radial component)."""
         return F.normalize(self.x, p=1.0, dim=1)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        """Put the rows of X' back on the unit L1 sphere (after an optimizer step).
+
+        `features()` ignores the row scale, so updates can only grow it, which shrinks later gradients (as 1 / scale)
+        and with them Adam's effective step: projecting keeps the step size fixed in feature units.
+        """
+        self.x.copy_(self.features())
 
     def adjacency(self) -> Tensor:
         """Dense weighted A' [N', N'] without self-loops: zeros for "identity", PairwiseAdjacency(X') for "mlp"."""
