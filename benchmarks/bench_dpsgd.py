@@ -12,12 +12,12 @@ import argparse
 import copy
 import json
 import platform
-import time
 import warnings
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from timing import seconds_per_call
 
 from dpgraph.dpsgd import DenseGCN, DenseSubgraphBatch, DPSGDEngine, add_gaussian_noise, clip_and_sum
 from dpgraph.dpsgd.batch import normalized_adjacency
@@ -37,18 +37,6 @@ def synthetic_batch(count: int, size: int, features: int, classes: int, device: 
     y = torch.randint(classes, (count,), generator=gen)
     return DenseSubgraphBatch(x, adj, mask, root, y).to(device)
 
-
-def seconds_per_call(fn: Callable[[], object], device: str, repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / repeats
 
 
 def opacus_step(model: DenseGCN, batch: DenseSubgraphBatch, args: argparse.Namespace) -> Callable[[], object]:
@@ -93,11 +81,12 @@ def bench(features: int, args: argparse.Namespace) -> dict:
 
     engine = DPSGDEngine(dp_model, torch.optim.SGD(dp_model.parameters(), lr=0.1), 1.0, 1.0, 4, len(batch),
                          "fixed", args.batch_size, generator=torch.Generator(device=args.device).manual_seed(0))
-    plain = seconds_per_call(plain_step, args.device, args.repeats)
-    dp = seconds_per_call(lambda: engine.step(batch), args.device, args.repeats)
+    plain = seconds_per_call(plain_step, args.device, args.repeats, warmup=3)
+    dp = seconds_per_call(lambda: engine.step(batch), args.device, args.repeats, warmup=3)
     row = {"features": features, "nonprivate_ms": 1e3 * plain, "dp_torch_func_ms": 1e3 * dp, "ratio": dp / plain}
     try:
-        row["dp_opacus_ms"] = 1e3 * seconds_per_call(opacus_step(op_model, batch, args), args.device, args.repeats)
+        row["dp_opacus_ms"] = 1e3 * seconds_per_call(opacus_step(op_model, batch, args), args.device, args.repeats,
+                                                     warmup=3)
     except Exception as error:  # report, do not hide: opacus support is what is being measured
         row["dp_opacus_ms"] = f"unsupported: {type(error).__name__}: {error}"
     return row

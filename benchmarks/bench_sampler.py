@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from timing import seconds_per_call
 from torch import Tensor
 from torch_geometric.utils import degree, remove_self_loops, to_undirected
 
@@ -79,18 +79,6 @@ def sbm(num_nodes: int, device: str, seed: int = 0) -> Graph:
     roots = torch.randperm(num_nodes, generator=gen)[: SBM["num_roots"]]
     return Graph(f"sbm-{num_nodes // 1000}k", x.to(device), edge_index.to(device), y.to(device), roots.to(device))
 
-
-def seconds_per_call(fn: Callable[[], object], device: str, repeats: int) -> float:
-    """Mean wall time of ``repeats`` calls after one warm-up, CUDA synchronised around the timed region."""
-    fn()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / repeats
 
 
 def samplers(graph: Graph, device: str) -> dict[str, Callable[[], SubgraphSet]]:

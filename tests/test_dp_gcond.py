@@ -12,8 +12,9 @@ from opacus.accountants import RDPAccountant
 from torch import nn
 
 from dpgraph.cli import main
-from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerModel, per_node_gradients
+from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerModel
 from dpgraph.config.load import load_config
+from dpgraph.dpsgd.per_sample import per_sample_gradients
 from dpgraph.pipeline import run_pipeline
 
 
@@ -27,7 +28,7 @@ def test_answers_are_per_class_sums_of_clipped_gradients():
     o = oracle(sigma=1e-9)
     model = nn.Linear(6, 3)
     answer = o.class_gradients(model, [0, 1, 2])
-    grads = per_node_gradients(model, o.x, o.y)
+    grads = list(per_sample_gradients(model, (o.x,), o.y).values())
     for c in range(3):
         rows = o.y == c
         norms = torch.sqrt(sum(g[rows].flatten(1).pow(2).sum(1) for g in grads))

@@ -16,22 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.func import functional_call, grad, vmap
 
+from dpgraph.dpsgd.clip import clip_factors
+from dpgraph.dpsgd.noise import add_gaussian_noise
+from dpgraph.dpsgd.per_sample import per_sample_gradients
 from dpgraph.privacy import GaussianEvent, PoissonSampledEvent, PrivacyEvent, SelfComposedEvent
-
-
-def per_node_gradients(model: nn.Module, x: Tensor, y: Tensor) -> list[Tensor]:
-    """``[B, *p.shape]`` for each parameter ``p``: the gradient of ``cross_entropy(model(x_i), y_i)``."""
-    params = {name: p.detach() for name, p in model.named_parameters()}
-
-    def loss(p: dict[str, Tensor], xi: Tensor, yi: Tensor) -> Tensor:
-        return F.cross_entropy(functional_call(model, p, (xi.unsqueeze(0),)), yi.unsqueeze(0))
-
-    grads = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
-    return [grads[name] for name, _ in model.named_parameters()]
 
 
 class NoisyClassGradients:
@@ -51,18 +41,15 @@ class NoisyClassGradients:
         keep = torch.rand(self.x.size(0), generator=self.generator, device=self.generator.device).to(device)
         keep = keep < self.sample_rate
         x, y = self.x[keep], self.y[keep]
-        params = list(model.parameters())
-        blocks = [torch.zeros(self.num_classes, *p.shape, device=device, dtype=p.dtype) for p in params]
+        blocks = {name: torch.zeros(self.num_classes, *p.shape, device=device, dtype=p.dtype)
+                  for name, p in model.named_parameters()}
         if x.size(0) > 0:
-            grads = per_node_gradients(model, x, y)
-            norms = torch.sqrt(sum(g.flatten(1).pow(2).sum(1) for g in grads))
-            scale = (self.clip_norm / norms.clamp_min(1e-12)).clamp(max=1.0)
-            for block, g in zip(blocks, grads, strict=True):
-                block.index_add_(0, y, g * scale.view(-1, *[1] * (g.dim() - 1)))
-        std = self.noise_multiplier * self.clip_norm
-        noisy = [b + std * torch.randn(b.shape, generator=self.generator, device=self.generator.device,
-                                       dtype=b.dtype).to(device) for b in blocks]
-        return {c: [b[c] for b in noisy] for c in classes}
+            grads = per_sample_gradients(model, (x,), y)
+            scale, _ = clip_factors(grads, self.clip_norm)
+            for name, g in grads.items():
+                blocks[name].index_add_(0, y, g * scale.view(-1, *[1] * (g.dim() - 1)))
+        noisy = add_gaussian_noise(blocks, self.noise_multiplier * self.clip_norm, self.generator)
+        return {c: [b[c] for b in noisy.values()] for c in classes}
 
     def event(self) -> PrivacyEvent:
         """The queries answered so far, as one event."""

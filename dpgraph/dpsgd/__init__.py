@@ -4,7 +4,7 @@ The noise convention (one gradient per subgraph, clip to ``C``, sum, add N(0, (s
 expected batch size) is the one accounted by :mod:`dpgraph.privacy.k_occurrence`.
 """
 
-from dpgraph.dpsgd.batch import DenseSubgraphBatch, dense_batch_from_node_lists
+from dpgraph.dpsgd.batch import DenseSubgraphBatch
 from dpgraph.dpsgd.clip import clip_and_sum
 from dpgraph.dpsgd.engine import DPSGDEngine
 from dpgraph.dpsgd.models import DenseGCN, DenseSGC
@@ -18,6 +18,5 @@ __all__ = [
     "DenseSubgraphBatch",
     "add_gaussian_noise",
     "clip_and_sum",
-    "dense_batch_from_node_lists",
     "per_subgraph_gradients",
 ]

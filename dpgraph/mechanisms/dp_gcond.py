@@ -39,6 +39,7 @@ from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerMode
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.errors import DPGraphError
+from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
 
@@ -105,7 +106,7 @@ class DPGCond(Mechanism):
             init = random_features(counts, graph.num_features, gen)
             sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries))
             oracle = OncePerModel(NoisyClassGradients(
-                F.normalize(d.x[labelled].float(), dim=1), d.y[labelled], graph.num_classes, params.clip_norm, sigma,
+                unit_rows(d.x[labelled].float()), d.y[labelled], graph.num_classes, params.clip_norm, sigma,
                 params.sample_rate, params.queries, gen))
         synthetic = SyntheticGraph(init, counts, gen, adjacency=params.adjacency)
         condense(oracle, synthetic, params.settings(), gen, progress=context.progress)

@@ -19,7 +19,6 @@ import math
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 from torch_geometric.data import Data
@@ -29,10 +28,11 @@ from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.dpsgd import DenseGCN, DenseSGC, DPSGDEngine
 from dpgraph.dpsgd.full_graph import identity_adjacency, normalized_sparse_adjacency
+from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext, ReleasedModel
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.privacy import dpsgd_event_factory
-from dpgraph.sampling.params import SamplerParams
+from dpgraph.sampling.params import SamplerParams, training_roots
 from dpgraph.sampling.subgraphs import SubgraphSet
 
 
@@ -75,16 +75,11 @@ def event_factory(subgraphs: SubgraphSet, params: DPGNNParams):
     return dpsgd_event_factory(params.steps, params.sample_rate, subgraphs.occurrence_bound, len(subgraphs))
 
 
-def unit_features(x: torch.Tensor) -> torch.Tensor:
-    """Each row scaled to unit L2 norm (zero rows stay zero): a per-node transform."""
-    return F.normalize(x.float(), dim=1)
-
-
 def accuracies(model: nn.Module, real: Data, mask_name: str = "test_mask") -> dict[str, float]:
     """Accuracy on ``real.<mask_name>`` with whole-graph inference (``graph``) and node-alone inference
     (``self``)."""
     device = next(model.parameters()).device
-    x = unit_features(real.x).to(device)
+    x = unit_rows(real.x.float()).to(device)
     y, test = real.y.to(device), getattr(real, mask_name).to(device)
     out = {}
     with torch.no_grad():
@@ -112,9 +107,8 @@ class DPGNN(Mechanism):
 
     def release(self, graph: GraphDataset, params: DPGNNParams, context: ReleaseContext) -> ReleasedModel:
         d, private = graph.data, context.ledger is not None
-        roots = (d.train_mask & (d.y >= 0)).nonzero().flatten()
-        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, roots, context.generator)
-        x = unit_features(d.x)
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), context.generator)
+        x = unit_rows(d.x.float())
         batch_all = subgraphs.dense_batch(x, d.edge_index, d.y).to(context.device)
         sigma = context.calibrate("train", event_factory(subgraphs, params)) if private else 0.0
         seed = int(torch.randint(2**62, (1,), generator=context.generator))

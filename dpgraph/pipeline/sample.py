@@ -10,7 +10,7 @@ import torch
 from dpgraph.config.load import PipelineConfig
 from dpgraph.data import load_dataset, resolve_data_root
 from dpgraph.errors import DPGraphError
-from dpgraph.sampling.params import SamplerParams
+from dpgraph.sampling.params import SamplerParams, training_roots
 
 
 def sample_pipeline(config: PipelineConfig, data_root: str | Path | None = None) -> dict[str, Any]:
@@ -23,7 +23,6 @@ def sample_pipeline(config: PipelineConfig, data_root: str | Path | None = None)
     if config.privacy.private:
         sampler.check_private()
     graph = load_dataset(config.dataset, config.dataset_params, resolve_data_root(data_root))
-    d = graph.data
-    roots = (d.train_mask & (d.y >= 0)).nonzero().flatten()
-    subgraphs = sampler.build(d.edge_index, graph.num_nodes, roots, torch.Generator().manual_seed(config.seed))
+    subgraphs = sampler.build(graph.data.edge_index, graph.num_nodes, training_roots(graph.data),
+                              torch.Generator().manual_seed(config.seed))
     return subgraphs.stats(graph.num_nodes)

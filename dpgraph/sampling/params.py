@@ -7,11 +7,17 @@ from typing import Literal
 import torch
 from pydantic import Field, model_validator
 from torch import Tensor
+from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.errors import DPGraphError
 from dpgraph.sampling.ego import ego_subgraphs
 from dpgraph.sampling.subgraphs import SubgraphSet
+
+
+def training_roots(data: Data) -> Tensor:
+    """The subgraph roots: labelled training nodes (which nodes are in the training split is public)."""
+    return (data.train_mask & (data.y >= 0)).nonzero().flatten()
 
 
 class SamplerParams(StrictModel):
