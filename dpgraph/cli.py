@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -112,11 +113,13 @@ def sample(pipeline: str, stats: bool, overrides: tuple[str, ...], data_root: st
 @click.option("--noise-multiplier", type=float, help="Noise std / sensitivity (or give --target-epsilon).")
 @click.option("--target-epsilon", type=float, help="Print the least noise multiplier meeting this epsilon.")
 @click.option("--sample-rate", type=float, help="Poisson sampling probability per step.")
-@click.option("--steps", type=int, required=True, help="Number of DP-SGD steps.")
-@click.option("--delta", type=float, required=True, help="Target delta, in (0, 1).")
+@click.option("--steps", type=int, help="Number of DP-SGD steps.")
+@click.option("--delta", type=float, help="Target delta, in (0, 1) (with --ledger: the ledger's own by default).")
 @click.option("--occurrences", type=int, help="Subgraph DP-SGD: max subgraphs a node occurs in (K).")
 @click.option("--num-subgraphs", type=int, help="Subgraph DP-SGD: number of training subgraphs (N).")
 @click.option("--batch-size", type=int, help="Subgraph DP-SGD: fixed batch size (B), not --sample-rate.")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="A run's privacy.json: recompute its epsilon from the recorded events (no other event option).")
 @click.option("--accountant", type=click.Choice(["rdp", "prv"]), default="rdp", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_user_errors
@@ -124,19 +127,29 @@ def account(
     noise_multiplier: float | None,
     target_epsilon: float | None,
     sample_rate: float | None,
-    steps: int,
-    delta: float,
+    steps: int | None,
+    delta: float | None,
     occurrences: int | None,
     num_subgraphs: int | None,
     batch_size: int | None,
+    ledger: Path | None,
     accountant: str,
     as_json: bool,
 ) -> None:
-    """Epsilon of a DP-SGD run, or (with --target-epsilon) the noise multiplier that meets a budget."""
+    """Epsilon of a DP-SGD run, or (with --target-epsilon) the noise multiplier that meets a budget, or (with
+    --ledger) the epsilon of a finished run's recorded events."""
     import json
 
     from dpgraph import privacy  # imported here: it pulls in torch/opacus, too slow for every CLI call
 
+    if ledger is not None:
+        if any(v is not None for v in (noise_multiplier, target_epsilon, sample_rate, steps, occurrences,
+                                       num_subgraphs, batch_size)):
+            raise DPGraphError("--ledger recomputes a run's recorded events; drop the other event options")
+        _account_ledger(ledger, delta, accountant, as_json)
+        return
+    if steps is None or delta is None:
+        raise DPGraphError("give --steps and --delta (or --ledger RUN/privacy.json)")
     if (noise_multiplier is None) == (target_epsilon is None):
         raise DPGraphError("give exactly one of --noise-multiplier or --target-epsilon")
     make_event = privacy.dpsgd_event_factory(steps, sample_rate, occurrences, num_subgraphs, batch_size)
@@ -158,6 +171,29 @@ def account(
                    f"accountant={accountant}")
     else:
         click.echo(f"epsilon={epsilon!r} delta={delta!r} accountant={accountant}")
+
+
+def _account_ledger(path: Path, delta: float | None, accountant: str, as_json: bool) -> None:
+    """Print the epsilon (and each stage's) of the events recorded in a run's privacy.json, recomputed."""
+    import json
+
+    from dpgraph.privacy import PrivacyLedger
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DPGraphError(f"cannot read the ledger {path}: {err}; pass a run directory's privacy.json") from None
+    if not isinstance(data, dict) or not data.get("private", False):
+        raise DPGraphError(f"{path} records a non-private run (or is not a privacy.json): nothing to account")
+    data = {**data, "accountant": accountant} | ({"delta": delta} if delta is not None else {})
+    ledger = PrivacyLedger.from_dict(data)
+    result = {"epsilon": ledger.epsilon(), "delta": ledger.delta, "accountant": accountant,
+              "stage_epsilons": ledger.stage_epsilons(), "events": len(data["events"])}
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        stages = " ".join(f"{stage}={eps:.4g}" for stage, eps in result["stage_epsilons"].items())
+        click.echo(f"epsilon={result['epsilon']!r} delta={ledger.delta!r} accountant={accountant} ({stages})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ from dpgraph.condensation import (
     ExactClassGradients,
     SyntheticGraph,
     condense,
+    jittered_copies,
     layerwise_distance,
     matching_distance,
     propagate,
@@ -93,6 +94,17 @@ def test_exact_oracle_matches_hand_computed_gradient():
         residual = p - F.one_hot(torch.tensor([c] * len(nodes)), 2).float()  # dCE/dlogits per node
         assert torch.allclose(grads[c][0], residual.T @ h[nodes] / len(nodes), atol=1e-6)
         assert torch.allclose(grads[c][1], residual.mean(0), atol=1e-6)
+
+
+def test_jittered_copies_repeat_the_clamped_rows_with_public_noise():
+    rows = torch.tensor([[1.0, -2.0, 3.0], [0.5, 0.5, 0.0]])
+    exact = jittered_copies(rows, [2, 3], 0.0, _gen())
+    assert torch.equal(exact, torch.tensor([[1.0, 0.0, 3.0]] * 2 + [[0.5, 0.5, 0.0]] * 3))
+    noisy = jittered_copies(rows, [2, 3], 0.3, _gen())
+    assert noisy.shape == (5, 3) and bool((noisy >= 0).all()) and not torch.equal(noisy[0], noisy[1])
+    assert not noisy[exact == 0].any()  # zeros (and clamped negatives) stay zero
+    with pytest.raises(ValueError, match="one row per class"):
+        jittered_copies(rows, [1, 1, 1], 0.1, _gen())
 
 
 def _sbm():

@@ -125,3 +125,11 @@ def test_shipped_pipelines_validate():
     for path in sorted(Path(__file__).resolve().parents[1].joinpath("pipelines").glob("*.yaml")):
         cfg = load_config(path)
         assert cfg.name
+
+
+def test_readme_pipeline_example_validates(tmp_path):
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    block = readme.split("## Pipeline format", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.yaml").write_text(block)
+    cfg = load_config(tmp_path / "example.yaml")
+    assert cfg.method.name == "dp-gcond" and cfg.privacy.split == {"init": 0.8, "match": 0.2}

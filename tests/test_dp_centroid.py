@@ -11,7 +11,7 @@ from dpgraph.data.graph import GraphDataset
 from dpgraph.data.sbm import SBMParams, make_sbm_graph
 from dpgraph.data.split import random_split
 from dpgraph.mechanisms import MECHANISMS, ReleaseContext
-from dpgraph.mechanisms.dp_centroid import normalized_class_sums
+from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.privacy import PrivacyLedger, split_targets
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,10 +13,16 @@ from opacus.accountants import RDPAccountant
 from torch import nn
 
 from dpgraph.cli import main
+from dpgraph.condensation import private_oracle
 from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerModel
 from dpgraph.config.load import load_config
+from dpgraph.dpsgd.clip import clip_factors
+from dpgraph.dpsgd.noise import add_gaussian_noise
 from dpgraph.dpsgd.per_sample import per_sample_gradients
+from dpgraph.mechanisms import base
+from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.pipeline import run_pipeline
+from dpgraph.privacy import PrivacyLedger
 
 
 def oracle(sigma: float, q: float = 1.0, clip: float = 0.1, queries: int = 5) -> NoisyClassGradients:
@@ -75,21 +82,83 @@ def gcond_config(tmp_path, **method) -> str:
 
 def test_private_run_ledger_equals_opacus_and_release_shape(tmp_path):
     result = run_pipeline(load_config(gcond_config(tmp_path)), out_dir=tmp_path / "run", progress=False)
-    event = result.privacy["events"][0]["event"]
-    assert event["count"] == 8  # one query per outer step: the model is not trained between matching steps
+    (init_stage, init), (match_stage, match) = [(e["stage"], e["event"]) for e in result.privacy["events"]]
+    assert (init_stage, match_stage) == ("init", "match") and init["type"] == "gaussian"
+    assert match["count"] == 8  # one query per outer step: the model is not trained between matching steps
     opacus = RDPAccountant()
-    opacus.history = [(event["event"]["event"]["noise_multiplier"], event["event"]["sampling_probability"], 8)]
-    assert result.privacy["epsilon"] == pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    opacus.history = [(init["noise_multiplier"], 1.0, 1),
+                      (match["event"]["event"]["noise_multiplier"], match["event"]["sampling_probability"], 8)]
+    recorded = json.loads((tmp_path / "run" / "privacy.json").read_text())
+    assert recorded["epsilon"] == pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    assert PrivacyLedger.from_dict(recorded).epsilon() == pytest.approx(recorded["epsilon"])
+    cli = CliRunner().invoke(main, ["account", "--ledger", str(tmp_path / "run" / "privacy.json"), "--json"])
+    assert json.loads(cli.output)["epsilon"] == pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    assert 0.99 * 4.0 <= recorded["epsilon"] <= 4.0
     released = torch.load(tmp_path / "run" / "synthetic" / "graph.pt", weights_only=False)
     num_classes = int(released.y.max()) + 1
     assert released.num_nodes == 3 * num_classes and torch.equal(torch.bincount(released.y), torch.full(
         (num_classes,), 3)) and released.edge_index.numel() == 0
-    recorded = json.loads((tmp_path / "run" / "privacy.json").read_text())
-    assert recorded["epsilon"] <= 4.0
 
 
-@pytest.mark.parametrize(("setting", "message"), [({"init": "real-sample"}, "init: random"),
+def test_random_init_spends_the_whole_budget_on_matching(tmp_path):
+    result = run_pipeline(load_config(gcond_config(tmp_path, init="random")), out_dir=tmp_path / "run",
+                          progress=False)
+    assert [e["stage"] for e in result.privacy["events"]] == ["match"]
+    assert 0.99 * 4.0 <= result.privacy["epsilon"] <= 4.0
+
+
+def test_every_private_read_is_clipped_and_noised(tmp_path, monkeypatch):
+    """Spies on the engine's primitives: each real-gradient read is clipped to C and noised with std sigma C, and
+    the class sums behind the initialisation leave only through the Gaussian mechanism (sensitivity 1)."""
+    reads, noised, releases = [], [], []
+
+    def spy_gradients(model, inputs, y):
+        grads = per_sample_gradients(model, inputs, y)
+        reads.append(grads)
+        return grads
+
+    def spy_clip(grads, clip_norm):
+        scale, norms = clip_factors(grads, clip_norm)
+        assert grads is reads[-1]
+        assert bool(((norms * scale) <= clip_norm * (1 + 1e-5)).all())
+        return scale, norms
+
+    def spy_noise(summed, std, generator, secure=False):
+        noised.append(std)
+        return add_gaussian_noise(summed, std, generator, secure)
+
+    def spy_release(value, sensitivity, noise_multiplier, **kwargs):
+        releases.append((value.clone(), sensitivity))
+        return gaussian_release(value, sensitivity, noise_multiplier, **kwargs)
+
+    monkeypatch.setattr(private_oracle, "per_sample_gradients", spy_gradients)
+    monkeypatch.setattr(private_oracle, "clip_factors", spy_clip)
+    monkeypatch.setattr(private_oracle, "add_gaussian_noise", spy_noise)
+    monkeypatch.setattr(base, "gaussian_release", spy_release)
+    config = load_config(gcond_config(tmp_path, sample_rate=1.0, clip_norm=0.5))
+    result = run_pipeline(config, out_dir=tmp_path / "run", progress=False)
+    match = result.privacy["events"][1]["event"]
+    assert len(reads) == len(noised) == match["count"] == 8
+    assert noised == [pytest.approx(0.5 * match["event"]["event"]["noise_multiplier"])] * 8
+    assert len(releases) == 1 and releases[0][1] == 1.0 and releases[0][0].shape[0] == 3
+
+
+@pytest.mark.parametrize(("setting", "message"), [({"init": "real-sample"}, "init: class-means"),
                                                   ({"adjacency": "mlp"}, "adjacency: identity")])
 def test_private_runs_refuse_non_private_options(tmp_path, setting, message):
     out = CliRunner().invoke(main, ["run", gcond_config(tmp_path, **setting), "--out", str(tmp_path / "x")])
     assert out.exit_code == 2 and message in out.output and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("init", ["class-means", "real-sample"])
+def test_non_private_mode_condenses_a_learnable_graph(tmp_path, init):
+    """epsilon: null is plain GCond (exact gradients on the propagated real graph): a GCN trained on 9 synthetic
+    nodes alone classifies the SBM's real test nodes."""
+    path = gcond_config(tmp_path, init=init, outer_steps=15, matching_steps=5, model_steps=2, lr_features=0.01)
+    config = yaml.safe_load(open(path))
+    config["privacy"] = {"epsilon": None}
+    config["evaluate"] |= {"seeds": 2, "epochs": 100}
+    Path(path).write_text(yaml.safe_dump(config))
+    result = run_pipeline(load_config(path), out_dir=tmp_path / "run", progress=False)
+    assert result.privacy["private"] is False and result.privacy["events"] == []
+    assert result.metrics["utility"]["gcn"]["test_acc_mean"] >= 0.75

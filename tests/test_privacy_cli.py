@@ -100,6 +100,7 @@ def test_target_epsilon_prints_calibrated_sigma():
             "prv",
         ],
         ["account", "--steps", "0", "--delta", "1e-5", "--noise-multiplier", "1", "--sample-rate", "0.1"],
+        ["account", "--delta", "1e-5", "--noise-multiplier", "1", "--sample-rate", "0.1"],
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(args):
@@ -109,3 +110,34 @@ def test_bad_inputs_exit_2_with_one_line(args):
     message = result.stderr.strip()
     assert message.startswith("error: ") and "\n" not in message
     assert "Traceback" not in result.output
+
+
+def _ledger_file(tmp_path, content: str):
+    path = tmp_path / "privacy.json"
+    path.write_text(content)
+    return str(path)
+
+
+def test_ledger_epsilon_is_recomputed_from_the_recorded_events(tmp_path):
+    events = [{"stage": "init", "event": GaussianEvent(2.0).to_dict()},
+              {"stage": "match", "event": SelfComposedEvent(PoissonSampledEvent(0.5, GaussianEvent(3.0)), 7).to_dict()}]
+    path = _ledger_file(tmp_path, json.dumps({"private": True, "epsilon": 123.0, "delta": 1e-5, "unit": "node",
+                                              "events": events}))
+    result = invoke("account", "--ledger", path, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    expected = compute_epsilon(SelfComposedEvent(PoissonSampledEvent(0.5, GaussianEvent(3.0)), 7), 1e-5)
+    assert out["stage_epsilons"]["match"] == pytest.approx(expected)
+    assert out["stage_epsilons"]["init"] == pytest.approx(compute_epsilon(GaussianEvent(2.0), 1e-5))
+    assert out["stage_epsilons"]["init"] < out["epsilon"] < 123.0  # the stored epsilon is never trusted
+
+
+@pytest.mark.parametrize(("content", "extra", "message"), [
+    ("{not json", [], "cannot read the ledger"),
+    ('{"private": false, "epsilon": null}', [], "non-private"),
+    ('{"private": true, "delta": 1e-5}', [], "malformed privacy ledger"),
+    ('{"private": true, "delta": 1e-5, "unit": "node", "events": []}', ["--steps", "3"], "drop the other"),
+])
+def test_bad_ledgers_exit_2_with_one_line(tmp_path, content, extra, message):
+    result = invoke("account", "--ledger", _ledger_file(tmp_path, content), *extra)
+    assert result.exit_code == 2 and message in result.stderr and "\n" not in result.stderr.strip()

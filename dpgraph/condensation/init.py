@@ -33,3 +33,18 @@ def real_sample_features(
             raise DPGraphError(f"class {c}: {count} synthetic nodes requested, only {pool.numel()} training nodes")
         rows.append(x[pool[torch.randperm(pool.numel(), generator=generator)[:count]]])
     return torch.cat(rows).float()
+
+
+def jittered_copies(
+    rows: Tensor, nodes_per_class: Sequence[int], jitter: float, generator: torch.Generator
+) -> Tensor:
+    """`nodes_per_class[c]` copies of max(rows[c], 0), each entry scaled by max(1 + jitter * N(0, 1), 0).
+
+    Post-processing of `rows` (e.g. released noisy class sums) with public noise: the copies differ, so gradient
+    matching can move them apart (identical rows would get identical updates). Rows are later L1-normalised.
+    """
+    if rows.size(0) != len(nodes_per_class):
+        raise ValueError(f"need one row per class ({len(nodes_per_class)}), got {rows.size(0)}")
+    copies = rows.float().clamp_min(0.0).repeat_interleave(torch.tensor(list(nodes_per_class)), dim=0)
+    scale = (1.0 + jitter * torch.randn(copies.shape, generator=generator)).clamp_min(0.0)
+    return copies * scale

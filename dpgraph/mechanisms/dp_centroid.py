@@ -19,19 +19,13 @@ from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
-from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
+from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.mechanisms.registry import MECHANISMS
 
 
 class DPCentroidParams(StrictModel):
     """`dp-centroid` takes no parameters."""
-
-
-def normalized_class_sums(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """S_c = sum over nodes of class c of x_u / ||x_u||_2 (zero rows stay zero); shape [C, F]."""
-    unit = unit_rows(x.double())
-    return torch.zeros(num_classes, x.size(1), dtype=torch.float64).index_add_(0, y, unit)
 
 
 @MECHANISMS.register("dp-centroid")

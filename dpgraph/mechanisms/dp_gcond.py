@@ -1,21 +1,27 @@
-"""`dp-gcond`: graph condensation by gradient matching, where every real gradient is node-level DP.
+"""`dp-gcond`: graph condensation by gradient matching, where every read of the private graph is node-level DP.
 
 Released: ``nodes_per_class`` synthetic nodes per class (labels fixed by the config, so no class count is read),
 features X' and (non-private ``adjacency: mlp``) GCond's generated edges. Each outer step draws a fresh matching
 model (SGC linear layer or MLP) and runs ``matching_steps`` updates of X' against the real per-class gradients
 (asked once per outer step when the model is not trained in between, ``model_steps: 0``).
 
-Private mode (privacy unit: node). The real side is
-:class:`~dpgraph.condensation.private_oracle.NoisyClassGradients` on the labelled training nodes alone, features
-scaled to unit L2 norm per node, no edge read (one-node units, the ``hops: 0`` sampler): each query is a Poisson-
-subsampled Gaussian step with rate ``sample_rate``, clip ``clip_norm`` and add/remove sensitivity ``clip_norm``.
-``sigma`` is calibrated over the exact number of queries (:attr:`DPGCondParams.queries`), and the composed event is
-recorded (stage ``match``). X' starts from public Gaussian noise; the synthetic adjacency is the identity (a learnt
-adjacency would need real structure, which no query reveals). Every update of X' is post-processing of the noisy
-answers.
+Private mode (privacy unit: node; only the labelled training nodes are read, each alone, no edge is read):
+
+- stage ``init`` (``init: class-means``): the per-class sums of unit-L2 features, S_c = sum_{u in c} x_u/||x_u||,
+  add/remove L2 sensitivity 1, one Gaussian release (``GaussianEvent``); X' starts as jittered copies of
+  max(S_c + noise, 0) (:func:`~dpgraph.condensation.init.jittered_copies`; the jitter is public noise).
+  With ``init: random`` X' is public Gaussian noise and this stage records nothing.
+- stage ``match``: :class:`~dpgraph.condensation.private_oracle.NoisyClassGradients` on the unit-L2 features; each
+  query is a Poisson-subsampled Gaussian step with rate ``sample_rate``, clip ``clip_norm`` and sensitivity
+  ``clip_norm``; ``sigma`` is calibrated over the exact number of queries (:attr:`DPGCondParams.queries`), on top of
+  the ``init`` event, and the composed event is recorded.
+
+The synthetic adjacency is the identity (a learnt adjacency would need real structure, which no query reveals).
+Every update of X' is post-processing of the noisy answers.
 
 Non-private mode (``epsilon: null``): the GCond reference, with exact per-class gradients on ``Â^k X`` over the real
-graph, and optionally X' initialised from real training nodes and a generated adjacency.
+graph; X' from random noise, real training nodes (``real-sample``) or the exact class sums; optionally GCond's
+generated adjacency.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Literal
 
 import torch.nn.functional as F
 from pydantic import Field
+from torch import Tensor
 from torch_geometric.data import Data
 
 from dpgraph.condensation import (
@@ -31,6 +38,7 @@ from dpgraph.condensation import (
     ExactClassGradients,
     SyntheticGraph,
     condense,
+    jittered_copies,
     propagate,
     random_features,
     real_sample_features,
@@ -41,26 +49,31 @@ from dpgraph.data.graph import GraphDataset
 from dpgraph.errors import DPGraphError
 from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
+from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.mechanisms.registry import MECHANISMS
 
 
 class DPGCondParams(StrictModel):
-    """Synthetic graph size and form, matching schedule, and DP-SGD settings (all public)."""
+    """Synthetic graph size and form, initialisation, matching schedule, and DP-SGD settings (all public).
+
+    Defaults: the private flagship's settings, chosen on Cora's random-split validation nodes at epsilon = 4 (see
+    README); the non-private GCond reference (pipelines/cora-gcond.yaml) sets its own."""
 
     nodes_per_class: int = Field(default=10, ge=1)
     adjacency: Literal["identity", "mlp"] = "identity"
-    init: Literal["random", "real-sample"] = "random"
+    init: Literal["class-means", "random", "real-sample"] = "class-means"
+    init_jitter: float = Field(default=0.1, ge=0, allow_inf_nan=False)
     model: Literal["sgc", "mlp"] = "sgc"
     hidden: int = Field(default=256, ge=1)
     k: int = Field(default=2, ge=1, le=4)
-    outer_steps: int = Field(default=100, ge=1)
+    outer_steps: int = Field(default=5, ge=1)
     matching_steps: int = Field(default=10, ge=1)
     model_steps: int = Field(default=0, ge=0)
-    lr_features: float = Field(default=0.01, gt=0)
+    lr_features: float = Field(default=1e-5, gt=0)
     lr_adjacency: float = Field(default=0.01, gt=0)
-    lr_model: float = Field(default=0.01, gt=0)
+    lr_model: float = Field(default=0.1, gt=0)
     clip_norm: float = Field(default=1.0, gt=0, allow_inf_nan=False)
-    sample_rate: float = Field(default=0.5, gt=0, le=1)
+    sample_rate: float = Field(default=1.0, gt=0, le=1)
 
     def settings(self) -> CondenseSettings:
         return CondenseSettings(outer_steps=self.outer_steps, matching_steps=self.matching_steps,
@@ -81,36 +94,50 @@ class DPGCond(Mechanism):
     Params = DPGCondParams
     units = ("node",)
     private = None
-    stages = ("match",)
-    default_split = {"match": 1.0}
+    stages = ("init", "match")
+    default_split = {"init": 0.8, "match": 0.2}
 
     def check(self, privacy, graph: GraphDataset, params: DPGCondParams) -> None:  # type: ignore[override]
         super().check(privacy, graph, params)
-        if privacy.private and params.init != "random":
+        if privacy.private and params.init == "real-sample":
             raise DPGraphError("method.init: real-sample copies real features into the release; private runs need "
-                               "init: random")
+                               "init: class-means (DP class sums) or init: random")
         if privacy.private and params.adjacency != "identity":
             raise DPGraphError("method.adjacency: mlp needs the real graph's structure, which the node-level DP "
                                "oracle does not read; private runs need adjacency: identity")
 
     def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Data:
         d, gen = graph.data, context.generator
-        counts = [params.nodes_per_class] * graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
+        x, y = d.x[labelled].float(), d.y[labelled]
+        synthetic = SyntheticGraph(self._initial_features(graph, params, context), [params.nodes_per_class] *
+                                   graph.num_classes, gen, adjacency=params.adjacency)
         if context.ledger is None:
-            init = real_sample_features(d.x, d.y, labelled, counts, gen) if params.init == "real-sample" \
-                else random_features(counts, graph.num_features, gen)
             real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
             oracle = ExactClassGradients(real_x, d.y, labelled)
         else:
-            init = random_features(counts, graph.num_features, gen)
             sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries))
-            oracle = OncePerModel(NoisyClassGradients(
-                unit_rows(d.x[labelled].float()), d.y[labelled], graph.num_classes, params.clip_norm, sigma,
-                params.sample_rate, params.queries, gen))
-        synthetic = SyntheticGraph(init, counts, gen, adjacency=params.adjacency)
+            noisy = NoisyClassGradients(unit_rows(x), y, graph.num_classes, params.clip_norm, sigma,
+                                        params.sample_rate, params.queries, gen)
+            oracle = noisy if params.model_steps else OncePerModel(noisy)
         condense(oracle, synthetic, params.settings(), gen, progress=context.progress)
         if context.ledger is not None:
             assert oracle.queries == params.queries, "the oracle answered a different number of queries"
             context.ledger.record("match", oracle.event())
         return synthetic.to_data()
+
+    @staticmethod
+    def _initial_features(graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Tensor:
+        """X' before matching: public noise, real rows (non-private only), or jittered copies of the class sums
+        (Gaussian release, stage ``init``, in private runs; exact otherwise)."""
+        d, gen = graph.data, context.generator
+        counts = [params.nodes_per_class] * graph.num_classes
+        labelled = d.train_mask & (d.y >= 0)
+        if params.init == "random":
+            return random_features(counts, graph.num_features, gen)
+        if params.init == "real-sample":
+            return real_sample_features(d.x, d.y, labelled, counts, gen)
+        sums = normalized_class_sums(d.x[labelled], d.y[labelled], graph.num_classes)
+        if context.ledger is not None:
+            sums = context.gaussian("init", sums, 1.0)
+        return jittered_copies(sums, counts, params.init_jitter, gen)
