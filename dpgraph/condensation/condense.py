@@ -72,6 +72,7 @@ def _outer_step(
     """One fresh model, `matching_steps` updates of the synthetic graph; returns the mean matching distance."""
     classes = synthetic.classes
     model = matching_model(settings.model, synthetic.x.size(1), synthetic.num_classes, settings.hidden, generator)
+    model = model.to(synthetic.x.device)  # drawn on the generator's device, trained where X' lives
     model_optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr_model)
     total = 0.0
     for step in range(settings.matching_steps):
@@ -103,7 +104,7 @@ def condense(
     after every step the rows of X' are projected back onto the unit L1 sphere (`SyntheticGraph.project_`).
 
     Model initialisations are drawn from `generator`, so the same generator state, oracle and synthetic graph give
-    the same result. Returns `synthetic`.
+    the same result. Models run on the device of X' (the oracle's tensors must be there too). Returns `synthetic`.
     """
     optimizers = [torch.optim.Adam([synthetic.x], lr=settings.lr_features)]
     if synthetic.adjacency_model is not None:

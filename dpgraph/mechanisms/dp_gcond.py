@@ -107,14 +107,14 @@ class DPGCond(Mechanism):
                                "oracle does not read; private runs need adjacency: identity")
 
     def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Data:
-        d, gen = graph.data, context.generator
+        d, gen, device = graph.data, context.generator, context.device
         labelled = d.train_mask & (d.y >= 0)
-        x, y = d.x[labelled].float(), d.y[labelled]
+        x, y = d.x[labelled].float().to(device), d.y[labelled].to(device)
         synthetic = SyntheticGraph(self._initial_features(graph, params, context), [params.nodes_per_class] *
-                                   graph.num_classes, gen, adjacency=params.adjacency)
+                                   graph.num_classes, gen, adjacency=params.adjacency).to(device)
         if context.ledger is None:
             real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
-            oracle = ExactClassGradients(real_x, d.y, labelled)
+            oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
         else:
             sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries))
             noisy = NoisyClassGradients(unit_rows(x), y, graph.num_classes, params.clip_norm, sigma,
@@ -124,7 +124,7 @@ class DPGCond(Mechanism):
         if context.ledger is not None:
             assert oracle.queries == params.queries, "the oracle answered a different number of queries"
             context.ledger.record("match", oracle.event())
-        return synthetic.to_data()
+        return synthetic.to_data().cpu()
 
     @staticmethod
     def _initial_features(graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Tensor:
