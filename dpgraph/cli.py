@@ -69,7 +69,7 @@ def summary_line(privacy: dict[str, Any], metrics: dict[str, Any]) -> str:
     else:
         guarantee = "not private"
     accs = "  ".join(f"{m}: {r['test_acc_mean']:.3f} ± {r['test_acc_std']:.3f}" for m, r in metrics["utility"].items())
-    return f"{guarantee} | test accuracy  {accs}"
+    return f"{guarantee} | {metrics.get('evaluated_on', 'test')} accuracy  {accs}"
 
 
 @main.command()

@@ -124,3 +124,28 @@ def test_shipped_cora_pipeline_runs_end_to_end(planetoid_root: Path, tmp_path: P
     assert PrivacyLedger.from_dict(privacy).epsilon() == pytest.approx(privacy["epsilon"])
     metrics = json.loads((tmp_path / "cora" / "metrics.json").read_text())
     assert metrics["fidelity"]["num_nodes_real"] == 2708
+
+
+def test_evaluate_on_val_scores_the_validation_nodes(tmp_path: Path, smoke_config, write_pipeline):
+    from dpgraph.data.sbm import SBMParams, make_sbm_graph
+    from dpgraph.data.split import random_split
+    from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
+
+    config = smoke_config | {"evaluate": smoke_config["evaluate"] | {"score_on": "val", "fidelity": False}}
+    result = run_pipeline(load_config(write_pipeline(config)), out_dir=tmp_path / "run", progress=False)
+    assert result.metrics["evaluated_on"] == "val"
+    assert "val accuracy" in (tmp_path / "run" / "report.md").read_text()
+    real = random_split(make_sbm_graph(SBMParams(num_nodes=300)), (0.6, 0.2, 0.2), seed=0)
+    real.test_mask = real.val_mask  # what evaluate.score_on: val must score, computed here without the pipeline
+    released = load_graph_pt(tmp_path / "run" / "synthetic" / "graph.pt")
+    expected = evaluate_utility(released, real, ["gcn", "mlp"], [0, 1], TrainSettings(epochs=30), 3, progress=False)
+    for model in ("gcn", "mlp"):
+        assert result.metrics["utility"][model]["per_seed"] == pytest.approx(expected[model]["per_seed"])
+
+
+def test_evaluate_on_val_without_validation_nodes_exits_2(tmp_path: Path, smoke_config, write_pipeline):
+    config = smoke_config | {"evaluate": smoke_config["evaluate"] | {"score_on": "val"}}
+    config["dataset"] = config["dataset"] | {"split_fractions": [0.8, 0.0, 0.2]}
+    out = _cli(["run", str(write_pipeline(config)), "--out", str(tmp_path / "x")])
+    assert out.exit_code == 2 and "evaluate.score_on: val needs validation nodes" in out.output
+    assert not (tmp_path / "x").exists()

@@ -67,7 +67,10 @@ class MethodSection(NamedSection):
 
 
 class EvaluateSection(StrictModel):
-    """Downstream evaluation: models trained on the released graph, tested on the real test nodes."""
+    """Downstream evaluation: models trained on the released graph, tested on the real graph's `on` nodes.
+
+    `score_on: val` scores on the validation nodes instead of the test nodes: the way to choose hyper-parameters without
+    looking at test labels (`--set evaluate.score_on=val`)."""
 
     models: list[str] = Field(default_factory=lambda: ["gcn", "mlp"], min_length=1)
     seeds: int | list[int] = 5
@@ -79,6 +82,7 @@ class EvaluateSection(StrictModel):
     normalize_features: bool = True
     val_fraction: float = Field(default=0.0, ge=0, lt=1)
     fidelity: bool = True
+    score_on: Literal["test", "val"] = "test"
 
     @model_validator(mode="after")
     def _seeds(self) -> EvaluateSection:

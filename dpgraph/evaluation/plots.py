@@ -47,8 +47,9 @@ def plot_degree_distributions(released: Data, real: Data, path: pathlib.Path) ->
     _save(fig, path)
 
 
-def plot_utility(metrics_utility: dict[str, dict], path: pathlib.Path) -> None:
-    """Save a PNG bar chart of real-test accuracy (mean +/- std over seeds) per model.
+def plot_utility(metrics_utility: dict[str, dict], path: pathlib.Path, nodes: str = "test") -> None:
+    """Save a PNG bar chart of accuracy on the real graph's `nodes` ("test" or "val") per model (mean +/- std over
+    seeds).
 
     `metrics_utility` is the dict returned by `evaluate_utility`. Raises DPGraphError if it is empty.
     """
@@ -64,7 +65,7 @@ def plot_utility(metrics_utility: dict[str, dict], path: pathlib.Path) -> None:
     ax.set(
         ylim=(0, 1.05),
         xlabel="model (trained on released graph)",
-        ylabel="test accuracy on real graph",
-        title="Utility: real-graph test accuracy (mean ± std over seeds)",
+        ylabel=f"{nodes} accuracy on real graph",
+        title=f"Utility: real-graph {nodes} accuracy (mean ± std over seeds)",
     )
     _save(fig, path)

@@ -37,6 +37,7 @@ def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict
     split = ("public split" if ds["split"] == "public"
              else f"random split {ds['split_fractions']} (seed {ds['split_seed']})")
     ev = config["evaluate"]
+    nodes = ev.get("score_on", "test")
     lines = [
         f"# dpgraph run `{config['name']}`",
         "",
@@ -48,12 +49,12 @@ def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict
         "## Privacy",
         "",
         *_privacy_lines(privacy),
-        "## Utility (train on the released graph, test on the real test nodes)",
+        f"## Utility (train on the released graph, score on the real {nodes} nodes)",
         "",
         f"{len(metrics['utility'][next(iter(metrics['utility']))]['per_seed'])} evaluation seeds, "
         f"{ev['epochs']} epochs, no model selection on real labels.",
         "",
-        "| model | test accuracy (mean ± std) | per seed |",
+        f"| model | {nodes} accuracy (mean ± std) | per seed |",
         "|---|---|---|",
     ]
     for model, res in metrics["utility"].items():

@@ -73,22 +73,37 @@ def _privacy_record(config: PipelineConfig, ledger: PrivacyLedger | None, mechan
     return {**ledger.to_dict(), "target_epsilon": config.privacy.epsilon, "method": mechanism.name}
 
 
-def _graph_utility(config: PipelineConfig, released: Data, graph: GraphDataset, device: torch.device,
+def _evaluation_target(config: PipelineConfig, graph: GraphDataset) -> Data:
+    """The real graph whose `test_mask` marks the nodes scored: the test nodes, or the validation nodes
+    (`evaluate.score_on: val`)."""
+    if config.evaluate.score_on == "test":
+        return graph.data
+    val = getattr(graph.data, "val_mask", None)
+    if val is None or not bool(val.any()):
+        raise DPGraphError(f"evaluate.score_on: val needs validation nodes, and the {graph.name} split has none; use a "
+                           "split with a validation share (e.g. dataset.split_fractions: [0.75, 0.1, 0.15])")
+    target = graph.data.clone()
+    target.test_mask = val
+    return target
+
+
+def _graph_utility(config: PipelineConfig, released: Data, real: Data, num_classes: int, device: torch.device,
                    progress: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Models trained on the released graph and tested on the real test nodes; structural fidelity."""
+    """Models trained on the released graph and scored on `real`'s `test_mask` nodes; structural fidelity."""
     ev = config.evaluate
     settings = TrainSettings(epochs=ev.epochs, lr=ev.lr, weight_decay=ev.weight_decay, hidden=ev.hidden,
                              dropout=ev.dropout, normalize_features=ev.normalize_features,
                              val_fraction=ev.val_fraction)
-    utility = evaluate_utility(released, graph.data, ev.models, ev.seed_list, settings, graph.num_classes,
+    utility = evaluate_utility(released, real, ev.models, ev.seed_list, settings, num_classes,
                                device=device, progress=progress)
-    return utility, structural_fidelity(released, graph.data) if ev.fidelity else {}
+    return utility, structural_fidelity(released, real) if ev.fidelity else {}
 
 
-def _model_utility(name: str, released: ReleasedModel, graph: GraphDataset) -> dict[str, Any]:
-    """The released model's own test accuracy, one entry per inference mode (one trained model: std 0)."""
+def _model_utility(name: str, released: ReleasedModel, real: Data) -> dict[str, Any]:
+    """The released model's own accuracy on `real`'s `test_mask` nodes, one entry per inference mode (one trained
+    model: std 0)."""
     return {f"{name}/{mode}": {"test_acc_mean": acc, "test_acc_std": 0.0, "per_seed": [acc]}
-            for mode, acc in released.evaluate(graph.data).items()}
+            for mode, acc in released.evaluate(real).items()}
 
 
 def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data_root: str | Path | None = None,
@@ -103,6 +118,7 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data
     _check_delta(config, graph)
     mechanism = MECHANISMS.get(config.method.name)()
     mechanism.check(config.privacy, graph, config.method_params)
+    target = _evaluation_target(config, graph)
     t_loaded = time.perf_counter()
 
     privacy = config.privacy
@@ -113,15 +129,16 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data
     released = mechanism.release(graph, config.method_params, context)
     t_released = time.perf_counter()
     if isinstance(released, ReleasedModel):
-        utility, fidelity = _model_utility(mechanism.name, released, graph), {}
+        utility, fidelity = _model_utility(mechanism.name, released, target), {}
     else:
         _check_release(released, graph)
-        utility, fidelity = _graph_utility(config, released, graph, dev, progress)
+        utility, fidelity = _graph_utility(config, released, target, graph.num_classes, dev, progress)
     t_evaluated = time.perf_counter()
 
     privacy_record = _privacy_record(config, ledger, mechanism)
-    metrics: dict[str, Any] = {"utility": utility, "fidelity": fidelity, "timing_s": {
-        "load": t_loaded - t_start, "mechanism": t_released - t_loaded, "evaluate": t_evaluated - t_released}}
+    metrics: dict[str, Any] = {"utility": utility, "evaluated_on": config.evaluate.score_on, "fidelity": fidelity,
+                               "timing_s": {"load": t_loaded - t_start, "mechanism": t_released - t_loaded,
+                                            "evaluate": t_evaluated - t_released}}
     plots = ["plots/utility.png"]
     with atomic_directory(out) as tmp:
         (tmp / "plots").mkdir()
@@ -131,7 +148,7 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data
             save_graph(released, tmp / "synthetic")
             plot_degree_distributions(released, graph.data, tmp / "plots" / "degree.png")
             plots.insert(0, "plots/degree.png")
-        plot_utility(utility, tmp / "plots" / "utility.png")
+        plot_utility(utility, tmp / "plots" / "utility.png", nodes=config.evaluate.score_on)
         metrics["timing_s"]["total"] = time.perf_counter() - t_start
         resolved = config.to_dict()
         (tmp / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
