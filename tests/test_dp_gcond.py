@@ -162,3 +162,15 @@ def test_non_private_mode_condenses_a_learnable_graph(tmp_path, init):
     result = run_pipeline(load_config(path), out_dir=tmp_path / "run", progress=False)
     assert result.privacy["private"] is False and result.privacy["events"] == []
     assert result.metrics["utility"]["gcn"]["test_acc_mean"] >= 0.75
+
+
+def test_ratio_sizes_the_condensed_graph_from_the_public_split(tmp_path):
+    config = yaml.safe_load(open(gcond_config(tmp_path)))
+    del config["method"]["nodes_per_class"]
+    config["method"]["ratio"] = 0.04  # 225 training nodes (75% of 300) * 0.04 / 3 classes = 3 per class
+    (tmp_path / "ratio.yaml").write_text(yaml.safe_dump(config))
+    run_pipeline(load_config(str(tmp_path / "ratio.yaml")), out_dir=tmp_path / "run", progress=False)
+    released = torch.load(tmp_path / "run" / "synthetic" / "graph.pt", weights_only=False)
+    assert torch.bincount(released.y).tolist() == [3, 3, 3]
+    out = CliRunner().invoke(main, ["run", gcond_config(tmp_path, ratio=0.5), "--out", str(tmp_path / "x")])
+    assert out.exit_code == 2 and "nodes_per_class or ratio, not both" in out.output and not (tmp_path / "x").exists()

@@ -1,6 +1,7 @@
 """`dp-gcond`: graph condensation by gradient matching, where every read of the private graph is node-level DP.
 
-Released: ``nodes_per_class`` synthetic nodes per class (labels fixed by the config, so no class count is read),
+Released: ``nodes_per_class`` synthetic nodes per class, or ``ratio`` times the number of training nodes shared
+equally among the classes (labels fixed by the config and the public split size, so no class count is read),
 features X' and (non-private ``adjacency: mlp``) GCond's generated edges. Each outer step draws a fresh matching
 model (SGC linear layer or MLP) and runs ``matching_steps`` updates of X' against the real per-class gradients
 (asked once per outer step when the model is not trained in between, ``model_steps: 0``).
@@ -29,7 +30,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -62,6 +63,7 @@ class DPGCondParams(StrictModel):
     reference (pipelines/cora-gcond.yaml) sets its own."""
 
     nodes_per_class: int = Field(default=10, ge=1)
+    ratio: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False)
     adjacency: Literal["identity", "mlp"] = "identity"
     init: Literal["class-means", "random", "real-sample"] = "class-means"
     init_jitter: float = Field(default=0.1, ge=0, allow_inf_nan=False)
@@ -76,6 +78,20 @@ class DPGCondParams(StrictModel):
     lr_model: float = Field(default=0.1, gt=0)
     clip_norm: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     sample_rate: float = Field(default=1.0, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_size(self) -> DPGCondParams:
+        if self.ratio is not None and "nodes_per_class" in self.model_fields_set:
+            raise ValueError("give nodes_per_class or ratio, not both")
+        return self
+
+    def counts(self, graph: GraphDataset) -> list[int]:
+        """Synthetic nodes per class: ``nodes_per_class``, or max(1, round(ratio * |train| / C)) with |train| the
+        public number of training nodes (GCond's reduction ratio, e.g. 0.25 -> 35 nodes on Cora's public split)."""
+        if self.ratio is None:
+            return [self.nodes_per_class] * graph.num_classes
+        per_class = max(1, round(self.ratio * int(graph.data.train_mask.sum()) / graph.num_classes))
+        return [per_class] * graph.num_classes
 
     def settings(self) -> CondenseSettings:
         return CondenseSettings(outer_steps=self.outer_steps, matching_steps=self.matching_steps,
@@ -112,8 +128,8 @@ class DPGCond(Mechanism):
         d, gen, device = graph.data, context.generator, context.device
         labelled = d.train_mask & (d.y >= 0)
         x, y = d.x[labelled].float().to(device), d.y[labelled].to(device)
-        synthetic = SyntheticGraph(self._initial_features(graph, params, context), [params.nodes_per_class] *
-                                   graph.num_classes, gen, adjacency=params.adjacency).to(device)
+        synthetic = SyntheticGraph(self._initial_features(graph, params, context), params.counts(graph), gen,
+                                   adjacency=params.adjacency).to(device)
         if context.ledger is None:
             real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
             oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
@@ -133,7 +149,7 @@ class DPGCond(Mechanism):
         """X' before matching: public noise, real rows (non-private only), or jittered copies of the class sums
         (Gaussian release, stage ``init``, in private runs; exact otherwise)."""
         d, gen = graph.data, context.generator
-        counts = [params.nodes_per_class] * graph.num_classes
+        counts = params.counts(graph)
         labelled = d.train_mask & (d.y >= 0)
         if params.init == "random":
             return random_features(counts, graph.num_features, gen)
