@@ -16,6 +16,7 @@ from dpgraph.condensation import (
     layerwise_distance,
     matching_distance,
     propagate,
+    propagate_roots,
     random_features,
     real_sample_features,
 )
@@ -153,3 +154,23 @@ def test_projection_keeps_features_and_restores_unit_rows():
         graph.x.mul_(torch.tensor([[3.0], [0.1], [40.0]]))
     graph.project_()
     assert torch.allclose(graph.x, features) and torch.allclose(graph.features(), features)
+
+
+def test_propagate_roots_is_each_subgraphs_own_gcn_propagation():
+    """Two padded subgraphs; reference: D^-1/2 (A + I) D^-1/2 written out per subgraph, powered, root row."""
+    a_path = torch.tensor([[0.0, 1, 0], [1, 0, 1], [0, 1, 0]])  # path 0-1-2
+    a_pair = torch.tensor([[0.0, 1, 0], [1, 0, 0], [0, 0, 0]])  # edge 0-1, position 2 is padding
+
+    def norm(a, valid):
+        a = (a + torch.eye(3)) * valid.unsqueeze(0) * valid.unsqueeze(1)
+        d = a.sum(1).clamp_min(1e-12).rsqrt() * valid
+        return d.unsqueeze(1) * a * d.unsqueeze(0)
+
+    valid = torch.tensor([[1.0, 1, 1], [1, 1, 0]])
+    adj = torch.stack([norm(a_path, valid[0]), norm(a_pair, valid[1])])
+    x = torch.randn(2, 3, 4, generator=_gen()) * valid.unsqueeze(-1)
+    root = torch.tensor([0, 1])
+    out = propagate_roots(x, adj, root, 2)
+    for b in range(2):
+        assert torch.allclose(out[b], (adj[b] @ adj[b] @ x[b])[root[b]], atol=1e-6)
+    assert torch.allclose(out[0], (torch.tensor([1 / 2, 6 ** -0.5, 0]) @ adj[0]) @ x[0], atol=1e-6)

@@ -174,3 +174,25 @@ def test_ratio_sizes_the_condensed_graph_from_the_public_split(tmp_path):
     assert torch.bincount(released.y).tolist() == [3, 3, 3]
     out = CliRunner().invoke(main, ["run", gcond_config(tmp_path, ratio=0.5), "--out", str(tmp_path / "x")])
     assert out.exit_code == 2 and "nodes_per_class or ratio, not both" in out.output and not (tmp_path / "x").exists()
+
+
+def test_ego_subgraph_units_record_the_k_occurrence_event(tmp_path):
+    """hops: 1 on the SBM (max degree 13 < the promise 20): one unit per labelled training node's ego subgraph,
+    K = 1 + 20; the recorded event is the one `dpgraph account --occurrences K --num-subgraphs N` accounts."""
+    sampler = {"kind": "ego", "hops": 1, "fanout": 3, "max_degree": 20}
+    path = gcond_config(tmp_path, init="random", sampler=sampler, sample_rate=0.2)
+    result = run_pipeline(load_config(path), out_dir=tmp_path / "run", progress=False)
+    (event,) = [e["event"] for e in result.privacy["events"]]
+    step = event["event"]
+    assert event["count"] == 8 and step["occurrences"] == 21 and step["num_subgraphs"] == 225
+    cli = CliRunner().invoke(main, ["account", "--noise-multiplier", repr(step["noise_multiplier"]), "--sample-rate",
+                                    "0.2", "--steps", "8", "--occurrences", "21", "--num-subgraphs", "225",
+                                    "--delta", "1e-5", "--json"])
+    assert json.loads(cli.output)["epsilon"] == pytest.approx(result.privacy["epsilon"], rel=1e-9)
+    assert 0.99 * 4.0 <= result.privacy["epsilon"] <= 4.0
+
+
+def test_private_runs_refuse_a_sampler_that_is_not_node_stable(tmp_path):
+    path = gcond_config(tmp_path, sampler={"kind": "random-walk"})
+    out = CliRunner().invoke(main, ["run", path, "--out", str(tmp_path / "x")])
+    assert out.exit_code == 2 and "not node-stable" in out.output and not (tmp_path / "x").exists()

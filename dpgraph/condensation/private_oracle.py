@@ -1,14 +1,20 @@
-"""The DP gradient oracle: per-class noisy sums of clipped per-node gradients (node-level, one node per unit).
+"""The DP gradient oracle: per-class noisy sums of clipped per-unit gradients (node-level DP).
 
-Each query is one step of Poisson-subsampled DP-SGD with the class label as a routing key: every real training
-node enters with probability ``q``; its gradient ``g_i`` (of the loss of the matching model on its own features)
-is clipped to ``||g_i|| <= C`` and added to the block of its class; every class block gets N(0, (sigma C)^2) noise
-per coordinate. One node touches one block by at most ``C``, so the concatenated blocks have add/remove L2
-sensitivity ``C`` and a query is ``PoissonSampledEvent(q, GaussianEvent(sigma))``; ``T`` queries compose to
-``SelfComposedEvent(..., T)``. The oracle refuses a query beyond the ``max_queries`` it was calibrated for.
+Each query is one step of Poisson-subsampled DP-SGD with the class label as a routing key: every unit (a real
+training node, or the subgraph rooted at one) enters with probability ``q``; its gradient ``g_i`` (of the loss of
+the matching model on the unit's feature row) is clipped to ``||g_i|| <= C`` and added to the block of its root's
+class; every class block gets N(0, (sigma C)^2) noise per coordinate. The oracle refuses a query beyond the
+``max_queries`` it was calibrated for; anything computed from the answers is post-processing.
 
-The units are the nodes alone (features of node i only: no edge is read), the same one-node subgraphs as the
-``hops: 0`` ego sampler; anything computed from the answers is post-processing.
+- One-node units (``occurrences=None``; the ``hops: 0`` ego sampler): a unit's row is its node's own features, no
+  edge is read. One node touches one block by at most ``C``: add/remove sensitivity ``C``, and a query is
+  ``PoissonSampledEvent(q, GaussianEvent(sigma))``.
+- Subgraph units (``occurrences=K``): a unit's row is computed from its rooted subgraph only (e.g. the root's
+  propagated features), built by a node-stable sampler in which a node occurs in at most K units. Removing a node
+  changes at most K units, each moving its class block by at most ``2C``: the K-occurrence event of
+  :mod:`dpgraph.privacy.k_occurrence` (as for subgraph DP-SGD).
+
+``T`` queries compose to ``SelfComposedEvent(step, T)`` (:func:`query_event`).
 """
 
 from __future__ import annotations
@@ -21,15 +27,16 @@ from torch import Tensor, nn
 from dpgraph.dpsgd.clip import clip_factors
 from dpgraph.dpsgd.noise import add_gaussian_noise
 from dpgraph.dpsgd.per_sample import per_sample_gradients
-from dpgraph.privacy import GaussianEvent, PoissonSampledEvent, PrivacyEvent, SelfComposedEvent
+from dpgraph.privacy import PrivacyEvent, dpsgd_event_factory
 
 
 class NoisyClassGradients:
-    """Node-level DP oracle (see the module docstring); ``x`` [N, F] and ``y`` [N] are the real training nodes."""
+    """Node-level DP oracle (see the module docstring); ``x`` [N, F] and ``y`` [N]: one row and root label per unit;
+    ``occurrences``: K for subgraph units, None for one-node units."""
 
     def __init__(self, x: Tensor, y: Tensor, num_classes: int, clip_norm: float, noise_multiplier: float,
-                 sample_rate: float, max_queries: int, generator: torch.Generator):
-        self.x, self.y, self.num_classes = x, y, num_classes
+                 sample_rate: float, max_queries: int, generator: torch.Generator, occurrences: int | None = None):
+        self.x, self.y, self.num_classes, self.occurrences = x, y, num_classes, occurrences
         self.clip_norm, self.noise_multiplier, self.sample_rate = clip_norm, noise_multiplier, sample_rate
         self.max_queries, self.generator, self.queries = max_queries, generator, 0
 
@@ -53,7 +60,8 @@ class NoisyClassGradients:
 
     def event(self) -> PrivacyEvent:
         """The queries answered so far, as one event."""
-        return query_event(self.noise_multiplier, self.sample_rate, self.queries)
+        num_units = self.x.size(0) if self.occurrences is not None else None
+        return query_event(self.noise_multiplier, self.sample_rate, self.queries, self.occurrences, num_units)
 
 
 class OncePerModel:
@@ -79,6 +87,8 @@ class OncePerModel:
         return self.oracle.event()
 
 
-def query_event(noise_multiplier: float, sample_rate: float, queries: int) -> PrivacyEvent:
-    """``queries`` Poisson-subsampled Gaussian steps: the event of :class:`NoisyClassGradients`."""
-    return SelfComposedEvent(PoissonSampledEvent(sample_rate, GaussianEvent(noise_multiplier)), queries)
+def query_event(noise_multiplier: float, sample_rate: float, queries: int, occurrences: int | None = None,
+                num_units: int | None = None) -> PrivacyEvent:
+    """``queries`` Poisson-subsampled steps: the event of :class:`NoisyClassGradients` (one-node units, or
+    ``num_units`` subgraph units with occurrence bound ``occurrences``)."""
+    return dpsgd_event_factory(queries, sample_rate, occurrences, num_units)(noise_multiplier)

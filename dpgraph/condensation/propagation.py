@@ -23,3 +23,12 @@ def normalized_dense(adj: Tensor) -> Tensor:
     adj = adj + torch.eye(adj.size(0), dtype=adj.dtype, device=adj.device)
     inv_sqrt = adj.sum(dim=1).rsqrt()
     return inv_sqrt.unsqueeze(1) * adj * inv_sqrt.unsqueeze(0)
+
+
+def propagate_roots(x: Tensor, adj: Tensor, root: Tensor, k: int) -> Tensor:
+    """Row ``root[b]`` of Â_b^k X_b for each subgraph b: x [B, S, F], adj [B, S, S] (already normalised, e.g. a
+    `DenseSubgraphBatch`), root [B] -> [B, F]. Each output row depends on its own subgraph only."""
+    out = x.float()
+    for _ in range(k):
+        out = torch.bmm(adj.to(out.dtype), out)
+    return out[torch.arange(out.size(0), device=out.device), root]

@@ -12,10 +12,13 @@ Private mode (privacy unit: node; only the labelled training nodes are read, eac
   add/remove L2 sensitivity 1, one Gaussian release (``GaussianEvent``); X' starts as jittered copies of
   max(S_c + noise, 0) (:func:`~dpgraph.condensation.init.jittered_copies`; the jitter is public noise).
   With ``init: random`` X' is public Gaussian noise and this stage records nothing.
-- stage ``match``: :class:`~dpgraph.condensation.private_oracle.NoisyClassGradients` on the unit-L2 features; each
-  query is a Poisson-subsampled Gaussian step with rate ``sample_rate``, clip ``clip_norm`` and sensitivity
-  ``clip_norm``; ``sigma`` is calibrated over the exact number of queries (:attr:`DPGCondParams.queries`), on top of
-  the ``init`` event, and the composed event is recorded.
+- stage ``match``: :class:`~dpgraph.condensation.private_oracle.NoisyClassGradients` over the units of
+  ``sampler`` (node-stable ``ego`` only). ``hops: 0`` (default): one unit per labelled training node, its unit-L2
+  features, no edge read; each query is a Poisson-subsampled Gaussian step with rate ``sample_rate``, clip
+  ``clip_norm`` and sensitivity ``clip_norm``. ``hops >= 1`` (graphs with a public ``max_degree`` promise): one unit
+  per rooted ego subgraph, its row the root's ``k``-step propagated unit-L2 features within the subgraph (rescaled to
+  unit norm), and the K-occurrence event. ``sigma`` is calibrated over the exact number of queries
+  (:attr:`DPGCondParams.queries`), on top of the ``init`` event, and the composed event is recorded.
 
 The synthetic adjacency is the identity (a learnt adjacency would need real structure, which no query reveals).
 Every update of X' is post-processing of the noisy answers.
@@ -41,6 +44,7 @@ from dpgraph.condensation import (
     condense,
     jittered_copies,
     propagate,
+    propagate_roots,
     random_features,
     real_sample_features,
 )
@@ -52,6 +56,7 @@ from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.sampling.params import SamplerParams, training_roots
 
 
 class DPGCondParams(StrictModel):
@@ -78,6 +83,7 @@ class DPGCondParams(StrictModel):
     lr_model: float = Field(default=0.1, gt=0)
     clip_norm: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     sample_rate: float = Field(default=1.0, gt=0, le=1)
+    sampler: SamplerParams = SamplerParams()
 
     @model_validator(mode="after")
     def _one_size(self) -> DPGCondParams:
@@ -120,6 +126,8 @@ class DPGCond(Mechanism):
         if privacy.private and params.init == "real-sample":
             raise DPGraphError("method.init: real-sample copies real features into the release; private runs need "
                                "init: class-means (DP class sums) or init: random")
+        if privacy.private:
+            params.sampler.check_private()
         if privacy.private and params.adjacency != "identity":
             raise DPGraphError("method.adjacency: mlp needs the real graph's structure, which the node-level DP "
                                "oracle does not read; private runs need adjacency: identity")
@@ -127,22 +135,36 @@ class DPGCond(Mechanism):
     def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Data:
         d, gen, device = graph.data, context.generator, context.device
         labelled = d.train_mask & (d.y >= 0)
-        x, y = d.x[labelled].float().to(device), d.y[labelled].to(device)
         synthetic = SyntheticGraph(self._initial_features(graph, params, context), params.counts(graph), gen,
                                    adjacency=params.adjacency).to(device)
         if context.ledger is None:
             real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
             oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
         else:
-            sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries))
-            noisy = NoisyClassGradients(unit_rows(x), y, graph.num_classes, params.clip_norm, sigma,
-                                        params.sample_rate, params.queries, gen)
+            units, unit_y, occurrences = self._private_units(graph, params, gen)
+            num_units = units.size(0) if occurrences is not None else None
+            sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries,
+                                                                     occurrences, num_units))
+            noisy = NoisyClassGradients(units.to(device), unit_y.to(device), graph.num_classes, params.clip_norm,
+                                        sigma, params.sample_rate, params.queries, gen, occurrences)
             oracle = noisy if params.model_steps else OncePerModel(noisy)
         condense(oracle, synthetic, params.settings(), gen, progress=context.progress)
         if context.ledger is not None:
             assert oracle.queries == params.queries, "the oracle answered a different number of queries"
             context.ledger.record("match", oracle.event())
         return synthetic.to_data().cpu()
+
+    @staticmethod
+    def _private_units(graph: GraphDataset, params: DPGCondParams, gen) -> tuple[Tensor, Tensor, int | None]:
+        """The oracle's unit rows, their root labels, and K (None for one-node units): see the module docstring."""
+        d = graph.data
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), gen)
+        if subgraphs.singleton:
+            roots = subgraphs.nodes[:, 0]
+            return unit_rows(d.x[roots].float()), d.y[roots], None
+        batch = subgraphs.dense_batch(unit_rows(d.x.float()), d.edge_index, d.y)
+        rows = unit_rows(propagate_roots(batch.x, batch.adj, batch.root, params.k))
+        return rows, batch.y, subgraphs.occurrence_bound
 
     @staticmethod
     def _initial_features(graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Tensor:
