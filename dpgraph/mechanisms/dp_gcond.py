@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor
@@ -123,12 +124,13 @@ class DPGCond(Mechanism):
 
     def check(self, privacy, graph: GraphDataset, params: DPGCondParams) -> None:  # type: ignore[override]
         super().check(privacy, graph, params)
-        if privacy.private and params.init == "real-sample":
+        if not privacy.private:
+            return
+        params.sampler.check_private()
+        if params.init == "real-sample":
             raise DPGraphError("method.init: real-sample copies real features into the release; private runs need "
                                "init: class-means (DP class sums) or init: random")
-        if privacy.private:
-            params.sampler.check_private()
-        if privacy.private and params.adjacency != "identity":
+        if params.adjacency != "identity":
             raise DPGraphError("method.adjacency: mlp needs the real graph's structure, which the node-level DP "
                                "oracle does not read; private runs need adjacency: identity")
 
@@ -155,7 +157,8 @@ class DPGCond(Mechanism):
         return synthetic.to_data().cpu()
 
     @staticmethod
-    def _private_units(graph: GraphDataset, params: DPGCondParams, gen) -> tuple[Tensor, Tensor, int | None]:
+    def _private_units(graph: GraphDataset, params: DPGCondParams,
+                       gen: torch.Generator) -> tuple[Tensor, Tensor, int | None]:
         """The oracle's unit rows, their root labels, and K (None for one-node units): see the module docstring."""
         d = graph.data
         subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), gen)
