@@ -26,7 +26,7 @@ from dpgraph.config.sections import DatasetSection
 from dpgraph.data import load_dataset, resolve_data_root
 from dpgraph.data.registry import NoParams
 from dpgraph.evaluation.features import prepare_features
-from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
+from dpgraph.evaluation.utility import TrainSettings, evaluate_utility, scoring_on
 
 
 def _parse() -> argparse.Namespace:
@@ -51,9 +51,7 @@ def _parse() -> argparse.Namespace:
 
 def _score(released: Data, real: Data, mask: torch.Tensor, num_classes: int, seeds: int) -> dict:
     """GCN trained on `released` only, accuracy on the real nodes of `mask`."""
-    target = real.clone()
-    target.test_mask = mask
-    res = evaluate_utility(released, target, ["gcn"], list(range(seeds)), TrainSettings(), num_classes,
+    res = evaluate_utility(released, scoring_on(real, mask), ["gcn"], list(range(seeds)), TrainSettings(), num_classes,
                            progress=False)["gcn"]
     return {"mean": round(res["test_acc_mean"], 4), "std": round(res["test_acc_std"], 4)}
 

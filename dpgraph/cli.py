@@ -120,7 +120,8 @@ def sample(pipeline: str, stats: bool, overrides: tuple[str, ...], data_root: st
 @click.option("--batch-size", type=int, help="Subgraph DP-SGD: fixed batch size (B), not --sample-rate.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
               help="A run's privacy.json: recompute its epsilon from the recorded events (no other event option).")
-@click.option("--accountant", type=click.Choice(["rdp", "prv"]), default="rdp", show_default=True)
+@click.option("--accountant", type=click.Choice(["rdp", "prv"]),
+              help="rdp (default) or prv; with --ledger, the ledger's own unless given.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_user_errors
 def account(
@@ -133,7 +134,7 @@ def account(
     num_subgraphs: int | None,
     batch_size: int | None,
     ledger: Path | None,
-    accountant: str,
+    accountant: str | None,
     as_json: bool,
 ) -> None:
     """Epsilon of a DP-SGD run, or (with --target-epsilon) the noise multiplier that meets a budget, or (with
@@ -150,6 +151,7 @@ def account(
         return
     if steps is None or delta is None:
         raise DPGraphError("give --steps and --delta (or --ledger RUN/privacy.json)")
+    accountant = accountant or "rdp"
     if (noise_multiplier is None) == (target_epsilon is None):
         raise DPGraphError("give exactly one of --noise-multiplier or --target-epsilon")
     make_event = privacy.dpsgd_event_factory(steps, sample_rate, occurrences, num_subgraphs, batch_size)
@@ -173,8 +175,9 @@ def account(
         click.echo(f"epsilon={epsilon!r} delta={delta!r} accountant={accountant}")
 
 
-def _account_ledger(path: Path, delta: float | None, accountant: str, as_json: bool) -> None:
-    """Print the epsilon (and each stage's) of the events recorded in a run's privacy.json, recomputed."""
+def _account_ledger(path: Path, delta: float | None, accountant: str | None, as_json: bool) -> None:
+    """Print the epsilon (and each stage's) of the events recorded in a run's privacy.json, recomputed with the
+    ledger's own delta and accountant unless others are given."""
     import json
 
     from dpgraph.privacy import PrivacyLedger
@@ -185,15 +188,15 @@ def _account_ledger(path: Path, delta: float | None, accountant: str, as_json: b
         raise DPGraphError(f"cannot read the ledger {path}: {err}; pass a run directory's privacy.json") from None
     if not isinstance(data, dict) or not data.get("private", False):
         raise DPGraphError(f"{path} records a non-private run (or is not a privacy.json): nothing to account")
-    data = {**data, "accountant": accountant} | ({"delta": delta} if delta is not None else {})
-    ledger = PrivacyLedger.from_dict(data)
-    result = {"epsilon": ledger.epsilon(), "delta": ledger.delta, "accountant": accountant,
+    overrides = {key: value for key, value in (("delta", delta), ("accountant", accountant)) if value is not None}
+    ledger = PrivacyLedger.from_dict(data | overrides)
+    result = {"epsilon": ledger.epsilon(), "delta": ledger.delta, "accountant": ledger.accountant,
               "stage_epsilons": ledger.stage_epsilons(), "events": len(data["events"])}
     if as_json:
         click.echo(json.dumps(result))
     else:
         stages = " ".join(f"{stage}={eps:.4g}" for stage, eps in result["stage_epsilons"].items())
-        click.echo(f"epsilon={result['epsilon']!r} delta={ledger.delta!r} accountant={accountant} ({stages})")
+        click.echo(f"epsilon={result['epsilon']!r} delta={ledger.delta!r} accountant={ledger.accountant} ({stages})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -132,6 +132,18 @@ def test_ledger_epsilon_is_recomputed_from_the_recorded_events(tmp_path):
     assert out["stage_epsilons"]["init"] < out["epsilon"] < 123.0  # the stored epsilon is never trusted
 
 
+def test_ledger_keeps_its_own_accountant_unless_one_is_given(tmp_path):
+    events = [{"stage": "sums", "event": GaussianEvent(1.5).to_dict()}]
+    path = _ledger_file(tmp_path, json.dumps({"private": True, "delta": 1e-5, "unit": "node", "accountant": "prv",
+                                              "events": events}))
+    own = json.loads(invoke("account", "--ledger", path, "--json").output)
+    rdp = json.loads(invoke("account", "--ledger", path, "--accountant", "rdp", "--json").output)
+    assert own["accountant"] == "prv" and rdp["accountant"] == "rdp"
+    assert own["epsilon"] == pytest.approx(compute_epsilon(GaussianEvent(1.5), 1e-5, "prv"))
+    assert rdp["epsilon"] == pytest.approx(compute_epsilon(GaussianEvent(1.5), 1e-5, "rdp"))
+    assert own["epsilon"] < rdp["epsilon"]  # PRV is the tighter of the two for one Gaussian
+
+
 @pytest.mark.parametrize(("content", "extra", "message"), [
     ("{not json", [], "cannot read the ledger"),
     ('{"private": false, "epsilon": null}', [], "non-private"),

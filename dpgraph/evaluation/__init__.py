@@ -3,7 +3,7 @@
 from dpgraph.evaluation.fidelity import structural_fidelity
 from dpgraph.evaluation.models import MODEL_NAMES, build_model
 from dpgraph.evaluation.plots import plot_degree_distributions, plot_utility
-from dpgraph.evaluation.utility import TrainSettings, evaluate_utility, train_on_released
+from dpgraph.evaluation.utility import TrainSettings, evaluate_utility, scoring_on, train_on_released
 
 __all__ = [
     "MODEL_NAMES",
@@ -12,6 +12,7 @@ __all__ = [
     "evaluate_utility",
     "plot_degree_distributions",
     "plot_utility",
+    "scoring_on",
     "structural_fidelity",
     "train_on_released",
 ]

@@ -70,6 +70,14 @@ def _training_masks(y: Tensor, val_fraction: float, seed: int) -> tuple[Tensor, 
     return train, val
 
 
+def scoring_on(real: Data, mask: Tensor) -> Data:
+    """A shallow copy of `real` whose `test_mask` is `mask`: `evaluate_utility` then scores those nodes (e.g. the
+    validation nodes, to choose hyper-parameters without test labels)."""
+    target = real.clone()
+    target.test_mask = mask
+    return target
+
+
 def train_on_released(
     released: Data,
     model_name: str,

@@ -137,8 +137,8 @@ class DPGCond(Mechanism):
     def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Data:
         d, gen, device = graph.data, context.generator, context.device
         labelled = d.train_mask & (d.y >= 0)
-        synthetic = SyntheticGraph(self._initial_features(graph, params, context), params.counts(graph), gen,
-                                   adjacency=params.adjacency).to(device)
+        synthetic = SyntheticGraph(self._initial_features(graph, labelled, params, context), params.counts(graph),
+                                   gen, adjacency=params.adjacency).to(device)
         if context.ledger is None:
             real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
             oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
@@ -170,12 +170,12 @@ class DPGCond(Mechanism):
         return rows, batch.y, subgraphs.occurrence_bound
 
     @staticmethod
-    def _initial_features(graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Tensor:
+    def _initial_features(graph: GraphDataset, labelled: Tensor, params: DPGCondParams,
+                          context: ReleaseContext) -> Tensor:
         """X' before matching: public noise, real rows (non-private only), or jittered copies of the class sums
         (Gaussian release, stage ``init``, in private runs; exact otherwise)."""
         d, gen = graph.data, context.generator
         counts = params.counts(graph)
-        labelled = d.train_mask & (d.y >= 0)
         if params.init == "random":
             return random_features(counts, graph.num_features, gen)
         if params.init == "real-sample":

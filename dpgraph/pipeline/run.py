@@ -17,7 +17,7 @@ from torch_geometric.data import Data
 from dpgraph.config.load import PipelineConfig
 from dpgraph.data import GraphDataset, load_dataset, resolve_data_root, save_graph
 from dpgraph.errors import DPGraphError
-from dpgraph.evaluation import TrainSettings, evaluate_utility, structural_fidelity
+from dpgraph.evaluation import TrainSettings, evaluate_utility, scoring_on, structural_fidelity
 from dpgraph.evaluation.plots import plot_degree_distributions, plot_utility
 from dpgraph.mechanisms import MECHANISMS, Mechanism, ReleaseContext, ReleasedModel
 from dpgraph.pipeline.device import resolve_device
@@ -82,9 +82,7 @@ def _evaluation_target(config: PipelineConfig, graph: GraphDataset) -> Data:
     if val is None or not bool(val.any()):
         raise DPGraphError(f"evaluate.score_on: val needs validation nodes, and the {graph.name} split has none; use a "
                            "split with a validation share (e.g. dataset.split_fractions: [0.75, 0.1, 0.15])")
-    target = graph.data.clone()
-    target.test_mask = val
-    return target
+    return scoring_on(graph.data, val)
 
 
 def _graph_utility(config: PipelineConfig, released: Data, real: Data, num_classes: int, device: torch.device,
