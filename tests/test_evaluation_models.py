@@ -19,7 +19,7 @@ def test_logits_have_one_row_per_node_and_one_column_per_class(name):
 
 
 def test_unknown_name_raises_and_lists_valid_names():
-    with pytest.raises(DPGraphError, match="gcn, mlp, sgc, sage"):
+    with pytest.raises(DPGraphError, match="gcn, mlp, sgc, sage, centroid"):
         build_model("gat", 5, 3)
 
 

@@ -10,8 +10,9 @@ from torch import Tensor
 from torch_geometric.nn import GCNConv, SAGEConv, SGConv
 
 from dpgraph.errors import DPGraphError
+from dpgraph.evaluation.centroid import NearestCentroid
 
-MODEL_NAMES: tuple[str, ...] = ("gcn", "mlp", "sgc", "sage")
+MODEL_NAMES: tuple[str, ...] = ("gcn", "mlp", "sgc", "sage", "centroid")
 
 
 def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -64,6 +65,7 @@ _BUILDERS: dict[str, _Builder] = {
     "sage": lambda i, h, c, p: _TwoLayer(SAGEConv(i, h), SAGEConv(h, c), p, uses_edges=True),
     "mlp": lambda i, h, c, p: _TwoLayer(torch.nn.Linear(i, h), torch.nn.Linear(h, c), p, uses_edges=False),
     "sgc": lambda i, h, c, p: _SGC(i, c),
+    "centroid": lambda i, h, c, p: NearestCentroid(i, c),
 }
 
 
@@ -75,7 +77,8 @@ def build_model(
     `edge_index` may also be a sparse `adj_t` (see `sparse_adjacency`), as with any PyG layer.
     gcn/sage: two GCNConv/SAGEConv layers; mlp: two Linear layers that ignore `edge_index`; all three
     use ReLU and dropout on the input and hidden layer. sgc: one SGConv with K=2 (linear; `hidden` and
-    `dropout` unused).
+    `dropout` unused). centroid: `NearestCentroid`, cosine to class centroids of Â²x, fitted in closed form by
+    `train_on_released` (`hidden` and `dropout` unused).
     Graph layers do not cache normalised adjacency, so a model trained on one graph can run on another.
     Raises DPGraphError for an unknown name.
     """

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from dpgraph.errors import DPGraphError
 from dpgraph.evaluation.adjacency import sparse_adjacency
+from dpgraph.evaluation.centroid import NearestCentroid
 from dpgraph.evaluation.features import prepare_features
 from dpgraph.evaluation.models import MODEL_NAMES, build_model
 from dpgraph.evaluation.split import stratified_holdout
@@ -87,6 +88,7 @@ def train_on_released(
     device: torch.device,
 ) -> torch.nn.Module:
     """Train `model_name` on the released graph's labelled nodes (`y >= 0`) only; return it in eval mode.
+    ``centroid`` is fitted in closed form on the same nodes (no epochs, no randomness).
 
     The graph reaches the model as `sparse_adjacency(edge_index)` (a simple graph); the returned model
     accepts that or a plain `edge_index`. `torch.manual_seed(seed)` fixes initialisation and dropout (and
@@ -107,6 +109,8 @@ def train_on_released(
 
     torch.manual_seed(seed)
     model = build_model(model_name, x.size(1), num_classes, settings.hidden, settings.dropout).to(device)
+    if isinstance(model, NearestCentroid):
+        return model.fit(x, adj, y, train_mask).eval()
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     best_acc, best_state = -1.0, None
     for _ in range(settings.epochs):
