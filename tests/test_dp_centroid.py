@@ -60,3 +60,20 @@ def test_release_is_one_node_per_class_and_epsilon_matches_dp_accounting():
     reference = dp_accounting_gaussians_epsilon([event.noise_multiplier], 1e-5)
     assert ledger.epsilon() == pytest.approx(reference, rel=0.02)
     assert 0.99 * 2.0 <= ledger.epsilon() <= 2.0
+
+
+def test_non_private_run_releases_the_exact_sums_through_the_pipeline(write_pipeline, tmp_path):
+    from dpgraph import load_config, run_pipeline
+    from dpgraph.data.graph_io import load_graph_pt
+
+    config = {"name": "ceiling", "seed": 0,
+              "dataset": {"name": "sbm", "split": "random", "split_fractions": [0.6, 0.2, 0.2], "num_nodes": 300},
+              "privacy": {"epsilon": None}, "method": {"name": "dp-centroid"},
+              "evaluate": {"models": ["centroid"], "seeds": 1}}
+    result = run_pipeline(load_config(write_pipeline(config)), out_dir=tmp_path / "run", progress=False)
+    graph = _graph()
+    labelled = graph.data.train_mask
+    exact = normalized_class_sums(graph.data.x[labelled], graph.data.y[labelled], 3).float()
+    assert torch.allclose(load_graph_pt(result.out_dir / "synthetic" / "graph.pt").x, exact)
+    assert result.privacy["private"] is False and result.privacy["epsilon"] is None
+    assert result.metrics["utility"]["centroid"]["test_acc_mean"] > 0.9

@@ -9,7 +9,9 @@ classifiers downstream only use the centroid directions, which S_c already gives
 
 The released graph (post-processing) has C isolated nodes: node c has features max(S_c + noise, 0) and label c.
 A model trained on it (SGC/GCN, propagating over the real graph at test time) is a noisy nearest-centroid
-classifier on propagated features.
+classifier on propagated features; the `centroid` evaluation model is exactly that classifier.
+
+Non-private mode (``epsilon: null``): the exact sums S_c, the noiseless ceiling of this release.
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ class DPCentroid(Mechanism):
     name = "dp-centroid"
     Params = DPCentroidParams
     units = ("node",)
+    private = None
     stages = ("sums",)
     default_split = {"sums": 1.0}
 
     def release(self, graph: GraphDataset, params: DPCentroidParams, context: ReleaseContext) -> Data:
         d, c = graph.data, graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
-        sums = context.gaussian("sums", normalized_class_sums(d.x[labelled], d.y[labelled], c), 1.0)
+        sums = normalized_class_sums(d.x[labelled], d.y[labelled], c)
+        if context.ledger is not None:
+            sums = context.gaussian("sums", sums, 1.0)
         return Data(x=sums.clamp_min(0.0).float(), edge_index=torch.zeros(2, 0, dtype=torch.long),
                     y=torch.arange(c), num_nodes=c)
