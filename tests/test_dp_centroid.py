@@ -10,8 +10,8 @@ from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
 from dpgraph.data.sbm import SBMParams, make_sbm_graph
 from dpgraph.data.split import random_split
+from dpgraph.evaluation.class_sums import normalized_class_sums
 from dpgraph.mechanisms import MECHANISMS, ReleaseContext
-from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.privacy import PrivacyLedger, split_targets
 
 
@@ -62,14 +62,12 @@ def test_release_is_one_node_per_class_and_epsilon_matches_dp_accounting():
     assert 0.99 * 2.0 <= ledger.epsilon() <= 2.0
 
 
-def test_non_private_run_releases_the_exact_sums_through_the_pipeline(write_pipeline, tmp_path):
+def test_non_private_run_releases_the_exact_sums_through_the_pipeline(smoke_config, write_pipeline, tmp_path):
     from dpgraph import load_config, run_pipeline
     from dpgraph.data.graph_io import load_graph_pt
 
-    config = {"name": "ceiling", "seed": 0,
-              "dataset": {"name": "sbm", "split": "random", "split_fractions": [0.6, 0.2, 0.2], "num_nodes": 300},
-              "privacy": {"epsilon": None}, "method": {"name": "dp-centroid"},
-              "evaluate": {"models": ["centroid"], "seeds": 1}}
+    config = {**smoke_config, "privacy": {"epsilon": None}, "method": {"name": "dp-centroid"},
+              "evaluate": {"models": ["centroid"], "seeds": 1}}  # smoke_config's graph is _graph()
     result = run_pipeline(load_config(write_pipeline(config)), out_dir=tmp_path / "run", progress=False)
     graph = _graph()
     labelled = graph.data.train_mask

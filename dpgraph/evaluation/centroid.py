@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from dpgraph.evaluation.adjacency import sparse_adjacency
+from dpgraph.evaluation.class_sums import normalized_class_sums
+from dpgraph.evaluation.features import unit_rows
 
 
 class NearestCentroid(torch.nn.Module):
@@ -22,22 +23,22 @@ class NearestCentroid(torch.nn.Module):
         self.hops = hops
         self.register_buffer("centroids", torch.zeros(num_classes, in_channels))
 
-    def embed(self, x: Tensor, adj: Tensor) -> Tensor:
-        """unit(Â^K x); ``adj`` is an ``adj_t`` from `sparse_adjacency` or a plain ``edge_index``."""
+    def propagate(self, x: Tensor, adj: Tensor) -> Tensor:
+        """Â^K x; ``adj`` is an ``adj_t`` from `sparse_adjacency` or a plain ``edge_index``."""
         if not adj.is_sparse_csr:
             adj = sparse_adjacency(adj, x.size(0))
         norm_adj, _ = gcn_norm(adj, add_self_loops=True)
         out = x.float()
         for _ in range(self.hops):
             out = norm_adj @ out
-        return F.normalize(out, dim=1)
+        return out
 
     @torch.no_grad()
     def fit(self, x: Tensor, adj: Tensor, y: Tensor, mask: Tensor) -> NearestCentroid:
         """Set m_c from the ``mask`` nodes of this graph; returns self."""
-        h = self.embed(x, adj)[mask]
-        self.centroids = torch.zeros_like(self.centroids).index_add_(0, y[mask], h)
+        sums = normalized_class_sums(self.propagate(x, adj)[mask], y[mask], self.centroids.size(0))
+        self.centroids = sums.to(self.centroids.dtype)
         return self
 
     def forward(self, x: Tensor, adj: Tensor) -> Tensor:
-        return self.embed(x, adj) @ F.normalize(self.centroids, dim=1).T
+        return unit_rows(self.propagate(x, adj)) @ unit_rows(self.centroids).T

@@ -21,8 +21,8 @@ from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
+from dpgraph.evaluation.class_sums import normalized_class_sums
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
-from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.mechanisms.registry import MECHANISMS
 
 

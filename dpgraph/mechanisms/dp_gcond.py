@@ -53,9 +53,9 @@ from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerMode
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.errors import DPGraphError
+from dpgraph.evaluation.class_sums import normalized_class_sums
 from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
-from dpgraph.mechanisms.class_sums import normalized_class_sums
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.sampling.params import SamplerParams, training_roots
 

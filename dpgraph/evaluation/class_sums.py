@@ -1,0 +1,16 @@
+"""The per-class sums of unit-norm features: what dp-centroid releases, where dp-gcond starts, and the centroids of
+the `centroid` evaluation model."""
+
+from __future__ import annotations
+
+import torch
+
+from dpgraph.evaluation.features import unit_rows
+
+
+def normalized_class_sums(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """S_c = sum over nodes u of class c of x_u / ||x_u||_2 (zero rows stay zero); shape [C, F], float64, on x's device.
+
+    Add/remove L2 (Frobenius) sensitivity 1: one node changes one row by a vector of norm <= 1."""
+    unit = unit_rows(x.double())
+    return torch.zeros(num_classes, x.size(1), dtype=torch.float64, device=x.device).index_add_(0, y, unit)
