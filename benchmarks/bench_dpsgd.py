@@ -21,6 +21,7 @@ from timing import seconds_per_call
 
 from dpgraph.dpsgd import DenseGCN, DenseSubgraphBatch, DPSGDEngine, add_gaussian_noise, clip_and_sum
 from dpgraph.dpsgd.batch import normalized_adjacency
+from dpgraph.privacy.randomness import GeneratorRandomness
 
 TARGET_RATIO = {"cpu": 3.0, "cuda": 1.5}
 
@@ -47,6 +48,7 @@ def opacus_step(model: DenseGCN, batch: DenseSubgraphBatch, args: argparse.Names
     wrapped = GradSampleModule(model, loss_reduction="sum")
     optimizer = torch.optim.SGD(wrapped.parameters(), lr=0.1)
     gen = torch.Generator(device=args.device).manual_seed(0)
+    noise = GeneratorRandomness(torch.Generator(device=args.device).manual_seed(1))
     names = [name for name, _ in model.named_parameters()]
 
     def step() -> None:
@@ -55,7 +57,7 @@ def opacus_step(model: DenseGCN, batch: DenseSubgraphBatch, args: argparse.Names
         F.cross_entropy(wrapped(sub.x, sub.adj, sub.mask, sub.root), sub.y, reduction="sum").backward()
         grads = {name: p.grad_sample for name, p in zip(names, model.parameters(), strict=True)}
         summed, _ = clip_and_sum(grads, 1.0)
-        noisy = add_gaussian_noise(summed, 1.0, gen)
+        noisy = add_gaussian_noise(summed, 1.0, noise)
         for name, p in zip(names, model.parameters(), strict=True):
             p.grad = noisy[name] / args.batch_size
             p.grad_sample = None
@@ -80,7 +82,8 @@ def bench(features: int, args: argparse.Namespace) -> dict:
         optimizer.step()
 
     engine = DPSGDEngine(dp_model, torch.optim.SGD(dp_model.parameters(), lr=0.1), 1.0, 1.0, 4, len(batch),
-                         "fixed", args.batch_size, generator=torch.Generator(device=args.device).manual_seed(0))
+                         "fixed", args.batch_size,
+                         randomness=GeneratorRandomness(torch.Generator(device=args.device).manual_seed(0)))
     plain = seconds_per_call(plain_step, args.device, args.repeats, warmup=3)
     dp = seconds_per_call(lambda: engine.step(batch), args.device, args.repeats, warmup=3)
     row = {"features": features, "nonprivate_ms": 1e3 * plain, "dp_torch_func_ms": 1e3 * dp, "ratio": dp / plain}

@@ -27,6 +27,7 @@ from dpgraph.data.load import load_dataset
 from dpgraph.data.registry import DATASETS
 from dpgraph.data.root import resolve_data_root
 from dpgraph.errors import DPGraphError
+from dpgraph.privacy.randomness import GeneratorRandomness
 from dpgraph.sampling.random_walk import random_walk_subgraphs
 from dpgraph.sampling.subgraphs import SubgraphSet
 
@@ -96,8 +97,8 @@ def samplers(graph: Graph, device: str) -> dict[str, Callable[[], SubgraphSet]]:
     max_degree = int(degree(graph.edge_index[0], graph.num_nodes).max())
 
     def ego() -> SubgraphSet:
-        gen = torch.Generator(device=device).manual_seed(0)
-        return ego_subgraphs(graph.edge_index, graph.num_nodes, graph.roots, generator=gen, max_degree=max_degree,
+        keys = GeneratorRandomness(torch.Generator(device=device).manual_seed(0))
+        return ego_subgraphs(graph.edge_index, graph.num_nodes, graph.roots, randomness=keys, max_degree=max_degree,
                              **EGO)
 
     calls["ego"] = ego

@@ -1,14 +1,19 @@
-"""Utility over privacy budgets and mechanism seeds: the README's accuracy tables in one command.
+"""Utility over privacy budgets, mechanism seeds and a grid of settings: the README's tables in one command.
 
 Usage: python benchmarks/sweep_utility.py PIPELINE.yaml [...] [--epsilons 1 4 8] [--seeds 5] [--set key=value ...]
-Each (pipeline, epsilon, seed) is one `dpgraph run` (`--set privacy.epsilon=E --set seed=S` plus your `--set`s, e.g.
-`evaluate.score_on=val` to choose hyper-parameters without test labels). Prints a table of the mean ± sample std over
-mechanism seeds of each model's accuracy (itself a mean over the pipeline's training seeds), and one JSON line.
+       [--grid "key=v1|v2|..." ...]
+Each (pipeline, grid point, epsilon, seed) is one `dpgraph run` with `--set privacy.randomness=reproducible
+--set privacy.epsilon=E --set seed=S`, your `--set`s and the grid point's values (a `--set` of yours may override
+the randomness). Reproducible noise makes every table re-runnable bit for bit; such runs are experiments, not
+releases. Choosing defaults on a public proxy: `--set dataset.name=citeseer --set evaluate.score_on=val --grid ...`.
+Prints a table of the mean ± sample std over mechanism seeds of each model's accuracy (itself a mean over the
+pipeline's training seeds), and one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -25,6 +30,17 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def _grid_points(grid: list[str]) -> list[tuple[str, ...]]:
+    """``["a=1|2", "b=x"]`` -> ``[("a=1", "b=x"), ("a=2", "b=x")]`` (one point, no override, without a grid)."""
+    axes = []
+    for item in grid:
+        key, sep, values = item.partition("=")
+        if not sep or not key or not values:
+            raise DPGraphError(f"--grid {item!r} is not of the form key.path=v1|v2 (e.g. --grid 'method.lr=0.01|0.1')")
+        axes.append([f"{key}={value}" for value in values.split("|")])
+    return list(itertools.product(*axes))
+
+
 def main() -> None:
     try:
         _sweep()
@@ -39,28 +55,36 @@ def _sweep() -> None:
     parser.add_argument("--epsilons", nargs="+", type=float, default=[1.0, 4.0, 8.0])
     parser.add_argument("--seeds", type=int, default=5, help="mechanism seeds 0 .. N-1")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1|V2|...",
+                        help="sweep a setting over |-separated values (repeatable: the product is swept)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    jobs = [(p, e, s) for p in args.pipelines for e in args.epsilons for s in range(args.seeds)]
-    runs: dict[tuple[str, float], list[dict]] = {}
+    jobs = [(p, g, e, s) for p in args.pipelines for g in _grid_points(args.grid) for e in args.epsilons
+            for s in range(args.seeds)]
+    runs: dict[tuple[str, tuple[str, ...], float], list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (path, epsilon, seed) in enumerate(tqdm(jobs, desc="sweep", unit="run")):
-            config = load_config(path, [*args.overrides, f"privacy.epsilon={epsilon}", f"seed={seed}"])
-            result = run_pipeline(config, out_dir=Path(tmp) / str(i), device=args.device, progress=False)
-            runs.setdefault((path, epsilon), []).append(
+        for i, (path, point, epsilon, seed) in enumerate(tqdm(jobs, desc="sweep", unit="run")):
+            overrides = ["privacy.randomness=reproducible", *args.overrides, *point, f"privacy.epsilon={epsilon}",
+                         f"seed={seed}"]
+            result = run_pipeline(load_config(path, overrides), out_dir=Path(tmp) / str(i), device=args.device,
+                                  progress=False)
+            runs.setdefault((path, point, epsilon), []).append(
                 {"ledger_epsilon": result.privacy["epsilon"], "evaluated_on": result.metrics["evaluated_on"],
                  "accuracy": {m: r["test_acc_mean"] for m, r in result.metrics["utility"].items()}})
     rows = []
-    for (path, epsilon), results in runs.items():
+    for (path, point, epsilon), results in runs.items():
         models = list(results[0]["accuracy"])
-        rows.append({"pipeline": path, "epsilon": epsilon, "ledger_epsilon": results[0]["ledger_epsilon"],
-                     "evaluated_on": results[0]["evaluated_on"], "seeds": len(results),
+        rows.append({"pipeline": path, "settings": list(point), "epsilon": epsilon,
+                     "ledger_epsilon": results[0]["ledger_epsilon"], "evaluated_on": results[0]["evaluated_on"],
+                     "seeds": len(results),
                      "accuracy": {m: _mean_std([r["accuracy"][m] for r in results]) for m in models}})
-    print("| pipeline | ε (ledger) | scored on | seeds | accuracy per model (mean ± std over seeds) |")
-    print("|---|---|---|---|---|")
+    print("| pipeline | settings | ε (ledger) | scored on | seeds | accuracy per model (mean ± std over seeds) |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
         cells = ", ".join(f"{name} {m:.3f} ± {s:.3f}" for name, (m, s) in row["accuracy"].items())
-        print(f"| {row['pipeline']} | {row['ledger_epsilon']:.3g} | {row['evaluated_on']} | {row['seeds']} | {cells} |")
+        ledger = "—" if row["ledger_epsilon"] is None else f"{row['ledger_epsilon']:.3g}"
+        print(f"| {row['pipeline']} | {' '.join(row['settings']) or 'as shipped'} | {ledger} | "
+              f"{row['evaluated_on']} | {row['seeds']} | {cells} |")
     print(json.dumps({"overrides": args.overrides, "rows": rows}))
 
 

@@ -51,21 +51,26 @@ def run(pipeline: str, out_dir: str | None, overrides: tuple[str, ...], data_roo
         quiet: bool) -> None:
     """Run a pipeline file end to end and write its run directory."""
     from dpgraph.config.load import load_config
-    from dpgraph.pipeline import run_pipeline
 
     config = load_config(pipeline, overrides)
+    from dpgraph.pipeline import run_pipeline  # after validation: torch loads only for a valid pipeline
+
     result = run_pipeline(config, out_dir=out_dir, data_root=data_root, device=device, progress=not quiet)
     if quiet:
         click.echo(str(result.out_dir))
         return
     click.echo(summary_line(result.privacy, result.metrics))
-    click.echo(f"run directory: {result.out_dir}  (see report.md)")
+    if result.privacy["private"] and not result.privacy["release"]:
+        click.echo(f"warning: {result.privacy['warning']}", err=True)
+    click.echo(f"run directory: {result.out_dir}  (see report.md; publish {result.release_dir} only)")
 
 
 def summary_line(privacy: dict[str, Any], metrics: dict[str, Any]) -> str:
     """One line: the privacy guarantee and each model's accuracy."""
     if privacy["private"]:
         guarantee = f"({privacy['epsilon']:.3g}, {privacy['delta']:.2g})-DP, {privacy['unit']}-level"
+        if not privacy["release"]:
+            guarantee += " [NOT A RELEASE: reproducible noise]"
     else:
         guarantee = "not private"
     accs = "  ".join(f"{m}: {r['test_acc_mean']:.3f} ± {r['test_acc_std']:.3f}" for m, r in metrics["utility"].items())
@@ -120,8 +125,9 @@ def sample(pipeline: str, stats: bool, overrides: tuple[str, ...], data_root: st
 @click.option("--batch-size", type=int, help="Subgraph DP-SGD: fixed batch size (B), not --sample-rate.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
               help="A run's privacy.json: recompute its epsilon from the recorded events (no other event option).")
-@click.option("--accountant", type=click.Choice(["rdp", "prv"]),
-              help="rdp (default) or prv; with --ledger, the ledger's own unless given.")
+@click.option("--accountant", type=click.Choice(["auto", "analytic-gaussian", "pld", "prv", "rdp"]),  # = ACCOUNTANTS
+              help="auto (default: the tightest that applies), analytic-gaussian, pld, prv or rdp; with --ledger, the "
+                   "ledger's own unless given.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_user_errors
 def account(
@@ -151,7 +157,7 @@ def account(
         return
     if steps is None or delta is None:
         raise DPGraphError("give --steps and --delta (or --ledger RUN/privacy.json)")
-    accountant = accountant or "rdp"
+    accountant = accountant or "auto"
     if (noise_multiplier is None) == (target_epsilon is None):
         raise DPGraphError("give exactly one of --noise-multiplier or --target-epsilon")
     make_event = privacy.dpsgd_event_factory(steps, sample_rate, occurrences, num_subgraphs, batch_size)
@@ -159,6 +165,7 @@ def account(
         noise_multiplier = privacy.noise_multiplier_for(target_epsilon, delta, make_event, accountant)
     event = make_event(noise_multiplier)
     epsilon = privacy.compute_epsilon(event, delta, accountant)
+    method = privacy.accounting_method(event, accountant)
     if as_json:
         click.echo(json.dumps({
             "epsilon": epsilon,
@@ -166,13 +173,14 @@ def account(
             "noise_multiplier": noise_multiplier,
             "target_epsilon": target_epsilon,
             "accountant": accountant,
+            "accounted_with": method,
             "event": event.to_dict(),
         }))
     elif target_epsilon is not None:
         click.echo(f"noise_multiplier={noise_multiplier!r} epsilon={epsilon!r} delta={delta!r} "
-                   f"accountant={accountant}")
+                   f"accountant={accountant} accounted_with={method}")
     else:
-        click.echo(f"epsilon={epsilon!r} delta={delta!r} accountant={accountant}")
+        click.echo(f"epsilon={epsilon!r} delta={delta!r} accountant={accountant} accounted_with={method}")
 
 
 def _account_ledger(path: Path, delta: float | None, accountant: str | None, as_json: bool) -> None:
@@ -191,12 +199,14 @@ def _account_ledger(path: Path, delta: float | None, accountant: str | None, as_
     overrides = {key: value for key, value in (("delta", delta), ("accountant", accountant)) if value is not None}
     ledger = PrivacyLedger.from_dict(data | overrides)
     result = {"epsilon": ledger.epsilon(), "delta": ledger.delta, "accountant": ledger.accountant,
-              "stage_epsilons": ledger.stage_epsilons(), "events": len(data["events"])}
+              "accounted_with": ledger.accounted_with(), "stage_epsilons": ledger.stage_epsilons(),
+              "stage_accounted_with": ledger.stage_accounted_with(), "events": len(data["events"])}
     if as_json:
         click.echo(json.dumps(result))
     else:
         stages = " ".join(f"{stage}={eps:.4g}" for stage, eps in result["stage_epsilons"].items())
-        click.echo(f"epsilon={result['epsilon']!r} delta={ledger.delta!r} accountant={ledger.accountant} ({stages})")
+        click.echo(f"epsilon={result['epsilon']!r} delta={ledger.delta!r} accountant={ledger.accountant} "
+                   f"accounted_with={result['accounted_with']} ({stages})")
 
 
 if __name__ == "__main__":  # pragma: no cover

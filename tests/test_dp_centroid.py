@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from privacy_reference import dp_accounting_gaussians_epsilon
+from privacy_reference import closed_form_gaussians_epsilon, dp_accounting_gaussians_epsilon
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
@@ -13,6 +13,7 @@ from dpgraph.data.split import random_split
 from dpgraph.evaluation.class_sums import normalized_class_sums
 from dpgraph.mechanisms import MECHANISMS, ReleaseContext
 from dpgraph.privacy import PrivacyLedger, split_targets
+from dpgraph.privacy.randomness import GeneratorRandomness
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -36,7 +37,8 @@ def _release(graph: GraphDataset, epsilon: float = 2.0):
     ledger = PrivacyLedger(delta=1e-5, unit="node")
     context = ReleaseContext(privacy=PrivacySection(epsilon=epsilon), ledger=ledger,
                              stage_targets=split_targets(epsilon, mechanism.default_split),
-                             generator=torch.Generator().manual_seed(0), device=torch.device("cpu"))
+                             public=torch.Generator().manual_seed(0), secret=GeneratorRandomness.seeded(0),
+                             device=torch.device("cpu"))
     return mechanism.release(graph, mechanism.Params(), context), ledger
 
 
@@ -57,8 +59,11 @@ def test_release_is_one_node_per_class_and_epsilon_matches_dp_accounting():
     assert float(released.x.min()) >= 0
     [(stage, event)] = ledger.events
     assert stage == "sums"
-    reference = dp_accounting_gaussians_epsilon([event.noise_multiplier], 1e-5)
-    assert ledger.epsilon() == pytest.approx(reference, rel=0.02)
+    exact = closed_form_gaussians_epsilon([event.noise_multiplier], 1e-5)
+    assert ledger.accounted_with() == "analytic-gaussian"
+    assert exact <= ledger.epsilon() <= exact * (1 + 1e-9)  # the default is the exact value, never below it
+    rdp = dp_accounting_gaussians_epsilon([event.noise_multiplier], 1e-5)  # the old default: about 8% looser
+    assert rdp > 1.05 * ledger.epsilon()
     assert 0.99 * 2.0 <= ledger.epsilon() <= 2.0
 
 
@@ -72,6 +77,6 @@ def test_non_private_run_releases_the_exact_sums_through_the_pipeline(smoke_conf
     graph = _graph()
     labelled = graph.data.train_mask
     exact = normalized_class_sums(graph.data.x[labelled], graph.data.y[labelled], 3).float()
-    assert torch.allclose(load_graph_pt(result.out_dir / "synthetic" / "graph.pt").x, exact)
+    assert torch.allclose(load_graph_pt(result.out_dir / "release" / "synthetic" / "graph.pt").x, exact)
     assert result.privacy["private"] is False and result.privacy["epsilon"] is None
     assert result.metrics["utility"]["centroid"]["test_acc_mean"] > 0.9

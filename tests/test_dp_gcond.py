@@ -10,6 +10,7 @@ import torch
 import yaml
 from click.testing import CliRunner
 from opacus.accountants import RDPAccountant
+from privacy_reference import closed_form_gaussians_epsilon
 from torch import nn
 
 from dpgraph.cli import main
@@ -23,12 +24,13 @@ from dpgraph.mechanisms import base
 from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.pipeline import run_pipeline
 from dpgraph.privacy import PrivacyLedger
+from dpgraph.privacy.randomness import GeneratorRandomness
 
 
 def oracle(sigma: float, q: float = 1.0, clip: float = 0.1, queries: int = 5) -> NoisyClassGradients:
     gen = torch.Generator().manual_seed(0)
     x, y = torch.randn(40, 6, generator=gen), torch.arange(40) % 3
-    return NoisyClassGradients(x, y, 3, clip, sigma, q, queries, torch.Generator().manual_seed(1))
+    return NoisyClassGradients(x, y, 3, clip, sigma, q, queries, GeneratorRandomness.seeded(1))
 
 
 def test_answers_are_per_class_sums_of_clipped_gradients():
@@ -85,16 +87,22 @@ def test_private_run_ledger_equals_opacus_and_release_shape(tmp_path):
     (init_stage, init), (match_stage, match) = [(e["stage"], e["event"]) for e in result.privacy["events"]]
     assert (init_stage, match_stage) == ("init", "match") and init["type"] == "gaussian"
     assert match["count"] == 8  # one query per outer step: the model is not trained between matching steps
-    opacus = RDPAccountant()
-    opacus.history = [(init["noise_multiplier"], 1.0, 1),
-                      (match["event"]["event"]["noise_multiplier"], match["event"]["sampling_probability"], 8)]
-    recorded = json.loads((tmp_path / "run" / "privacy.json").read_text())
-    assert recorded["epsilon"] == pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    match_sigma, q = match["event"]["event"]["noise_multiplier"], match["event"]["sampling_probability"]
+    assert q == 1.0  # every unit answers every query: nine plain Gaussians, accounted exactly
+    reference = closed_form_gaussians_epsilon([init["noise_multiplier"], *[match_sigma] * 8], 1e-5)
+    recorded = json.loads((tmp_path / "run" / "release" / "privacy.json").read_text())
+    assert recorded["accounted_with"] == "analytic-gaussian"
+    assert reference <= recorded["epsilon"] == pytest.approx(reference, rel=1e-9)
     assert PrivacyLedger.from_dict(recorded).epsilon() == pytest.approx(recorded["epsilon"])
-    cli = CliRunner().invoke(main, ["account", "--ledger", str(tmp_path / "run" / "privacy.json"), "--json"])
-    assert json.loads(cli.output)["epsilon"] == pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    opacus = RDPAccountant()  # the RDP fallback, recomputed by opacus from the same events
+    opacus.history = [(init["noise_multiplier"], 1.0, 1), (match_sigma, q, 8)]
+    assert PrivacyLedger.from_dict(recorded | {"accountant": "rdp"}).epsilon() == \
+        pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    ledger = tmp_path / "run" / "release" / "privacy.json"
+    cli = CliRunner().invoke(main, ["account", "--ledger", str(ledger), "--json"])
+    assert json.loads(cli.output)["epsilon"] == pytest.approx(reference, rel=1e-6)
     assert 0.99 * 4.0 <= recorded["epsilon"] <= 4.0
-    released = torch.load(tmp_path / "run" / "synthetic" / "graph.pt", weights_only=False)
+    released = torch.load(tmp_path / "run" / "release" / "synthetic" / "graph.pt", weights_only=False)
     num_classes = int(released.y.max()) + 1
     assert released.num_nodes == 3 * num_classes and torch.equal(torch.bincount(released.y), torch.full(
         (num_classes,), 3)) and released.edge_index.numel() == 0
@@ -123,9 +131,9 @@ def test_every_private_read_is_clipped_and_noised(tmp_path, monkeypatch):
         assert bool(((norms * scale) <= clip_norm * (1 + 1e-5)).all())
         return scale, norms
 
-    def spy_noise(summed, std, generator, secure=False):
+    def spy_noise(summed, std, randomness):
         noised.append(std)
-        return add_gaussian_noise(summed, std, generator, secure)
+        return add_gaussian_noise(summed, std, randomness)
 
     def spy_release(value, sensitivity, noise_multiplier, **kwargs):
         releases.append((value.clone(), sensitivity))
@@ -170,7 +178,7 @@ def test_ratio_sizes_the_condensed_graph_from_the_public_split(tmp_path):
     config["method"]["ratio"] = 0.04  # 225 training nodes (75% of 300) * 0.04 / 3 classes = 3 per class
     (tmp_path / "ratio.yaml").write_text(yaml.safe_dump(config))
     run_pipeline(load_config(str(tmp_path / "ratio.yaml")), out_dir=tmp_path / "run", progress=False)
-    released = torch.load(tmp_path / "run" / "synthetic" / "graph.pt", weights_only=False)
+    released = torch.load(tmp_path / "run" / "release" / "synthetic" / "graph.pt", weights_only=False)
     assert torch.bincount(released.y).tolist() == [3, 3, 3]
     out = CliRunner().invoke(main, ["run", gcond_config(tmp_path, ratio=0.5), "--out", str(tmp_path / "x")])
     assert out.exit_code == 2 and "nodes_per_class or ratio, not both" in out.output and not (tmp_path / "x").exists()

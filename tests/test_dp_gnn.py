@@ -1,4 +1,4 @@
-"""dp-gnn and the engine's one-node-subgraph mode: events against opacus, secure noise, end-to-end runs."""
+"""dp-gnn and the engine's one-node-subgraph mode: events against opacus, end-to-end runs."""
 
 from __future__ import annotations
 
@@ -8,20 +8,23 @@ import pytest
 import torch
 from click.testing import CliRunner
 from opacus.accountants import RDPAccountant
+from privacy_reference import dp_accounting_pld_epsilon
 
 from dpgraph.cli import main
 from dpgraph.config.load import load_config
-from dpgraph.dpsgd import DenseSGC, DPSGDEngine, noise
+from dpgraph.dpsgd import DenseSGC, DPSGDEngine
 from dpgraph.errors import DPGraphError
 from dpgraph.pipeline import run_pipeline
-from dpgraph.privacy import PoissonSampledEvent, SelfComposedEvent
+from dpgraph.privacy import PoissonSampledEvent, PrivacyLedger, SelfComposedEvent
+from dpgraph.privacy.randomness import GeneratorRandomness
 
 
 def singleton_engine(**kwargs) -> DPSGDEngine:
     model = DenseSGC(4, 3, k=1)
     settings = {"clip_norm": 1.0, "noise_multiplier": 2.0, "occurrences": None, "num_subgraphs": 50,
                 "sampler": "poisson", "sample_rate": 0.2} | kwargs
-    return DPSGDEngine(model, torch.optim.SGD(model.parameters(), lr=0.1), generator=torch.Generator(), **settings)
+    return DPSGDEngine(model, torch.optim.SGD(model.parameters(), lr=0.1), randomness=GeneratorRandomness.seeded(0),
+                      **settings)
 
 
 def test_one_node_subgraphs_are_accounted_as_plain_dp_sgd():
@@ -31,15 +34,6 @@ def test_one_node_subgraphs_are_accounted_as_plain_dp_sgd():
     assert isinstance(event, SelfComposedEvent) and isinstance(event.event, PoissonSampledEvent)
     with pytest.raises(DPGraphError, match="Poisson"):
         singleton_engine(sampler="fixed", batch_size=5, sample_rate=None)
-
-
-def test_secure_noise_std_and_missing_csprng(monkeypatch):
-    reference = {"w": torch.zeros(200_000)}
-    noisy = noise.add_gaussian_noise(reference, 1.5, torch.Generator().manual_seed(0), secure=True)
-    assert noisy["w"].std().item() == pytest.approx(1.5, rel=0.02)
-    monkeypatch.setitem(__import__("sys").modules, "torchcsprng", None)
-    with pytest.raises(DPGraphError, match="torchcsprng"):
-        noise.secure_noise_generator()
 
 
 def sbm_dp_gnn(tmp_path, **overrides) -> dict:
@@ -62,17 +56,20 @@ def sbm_dp_gnn(tmp_path, **overrides) -> dict:
 
 def test_dp_gnn_ledger_equals_opacus_and_dpgraph_account(tmp_path):
     result = run_pipeline(load_config(sbm_dp_gnn(tmp_path)), out_dir=tmp_path / "run", progress=False)
-    recorded = json.loads((tmp_path / "run" / "privacy.json").read_text())
+    recorded = json.loads((tmp_path / "run" / "release" / "privacy.json").read_text())
     step = recorded["events"][0]["event"]
     sigma, q, steps = step["event"]["event"]["noise_multiplier"], step["event"]["sampling_probability"], step["count"]
-    opacus = RDPAccountant()
+    assert recorded["epsilon"] == pytest.approx(dp_accounting_pld_epsilon([], [(sigma, q, steps)], 1e-5), rel=1e-6)
+    opacus = RDPAccountant()  # the RDP fallback, recomputed by opacus from the same event
     opacus.history = [(sigma, q, steps)]
-    assert recorded["epsilon"] == pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
+    assert PrivacyLedger.from_dict(recorded | {"accountant": "rdp"}).epsilon() == \
+        pytest.approx(opacus.get_epsilon(1e-5), rel=1e-6)
     assert 0.99 * 4.0 <= recorded["epsilon"] <= 4.0
     out = CliRunner().invoke(main, ["account", "--noise-multiplier", str(sigma), "--sample-rate", str(q),
                                     "--steps", str(steps), "--delta", "1e-5", "--json"])
     assert json.loads(out.output)["epsilon"] == pytest.approx(recorded["epsilon"], rel=1e-9)
-    assert (tmp_path / "run" / "model.pt").is_file() and not (tmp_path / "run" / "synthetic").exists()
+    release = tmp_path / "run" / "release"
+    assert (release / "model.pt").is_file() and not (release / "synthetic").exists()
     assert result.metrics["utility"]["dp-gnn/graph"]["test_acc_mean"] > 0.5  # SBM: 4 classes, separable
 
 

@@ -42,8 +42,9 @@ def smoke_run(tmp_path_factory) -> Path:
 
 
 def test_run_directory_has_every_file(smoke_run: Path):
-    for rel in ("config.yaml", "privacy.json", "metrics.json", "report.md", "synthetic/graph.pt",
-                "synthetic/nodes.csv", "synthetic/edges.csv", "plots/degree.png", "plots/utility.png"):
+    for rel in ("config.yaml", "metrics.json", "report.md", "plots/degree.png", "plots/utility.png",
+                "release/config.yaml", "release/privacy.json", "release/synthetic/graph.pt",
+                "release/synthetic/nodes.csv", "release/synthetic/edges.csv"):
         assert (smoke_run / rel).is_file(), rel
     assert not [p for p in smoke_run.parent.iterdir() if p.name.startswith(".run.")]
 
@@ -55,7 +56,7 @@ def test_config_yaml_is_resolved_with_overrides(smoke_run: Path):
 
 
 def test_privacy_json_epsilon_is_recomputable_from_its_events(smoke_run: Path):
-    privacy = json.loads((smoke_run / "privacy.json").read_text())
+    privacy = json.loads((smoke_run / "release" / "privacy.json").read_text())
     assert privacy["private"] is True and privacy["unit"] == "node" and privacy["delta"] == 1e-5
     assert [e["stage"] for e in privacy["events"]] == ["sizes", "edges", "features"]
     recomputed = PrivacyLedger.from_dict(privacy).epsilon()
@@ -70,20 +71,27 @@ def test_metrics_and_released_graph(smoke_run: Path):
         assert len(res["per_seed"]) == 2 and 0.0 <= res["test_acc_mean"] <= 1.0
     assert {"degree_ks", "triangle_rel_error", "edge_homophily_released"} <= set(metrics["fidelity"])
     assert {"load", "mechanism", "evaluate", "total"} <= set(metrics["timing_s"])
-    pt, csv = load_graph_pt(smoke_run / "synthetic" / "graph.pt"), load_graph_csv(smoke_run / "synthetic")
+    synthetic = smoke_run / "release" / "synthetic"
+    pt, csv = load_graph_pt(synthetic / "graph.pt"), load_graph_csv(synthetic)
     assert torch.equal(pt.y, csv.y) and torch.allclose(pt.x, csv.x)
     report = (smoke_run / "report.md").read_text()
     assert "node-level" in report and "| gcn |" in report
 
 
-def test_same_seed_same_run(smoke_run: Path, tmp_path: Path):
-    again = tmp_path / "again"
-    result = _cli(["run", str(smoke_run / "config.yaml"), "--out", str(again), "--quiet"])
-    assert result.exit_code == 0, result.output
-    assert result.output.strip() == str(again)
-    first = json.loads((smoke_run / "metrics.json").read_text())["utility"]
-    assert json.loads((again / "metrics.json").read_text())["utility"] == first
-    assert (smoke_run / "synthetic" / "edges.csv").read_bytes() == (again / "synthetic" / "edges.csv").read_bytes()
+def test_reproducible_noise_reruns_bit_for_bit(smoke_run: Path, tmp_path: Path):
+    runs = []
+    for name in ("first", "again"):
+        out = tmp_path / name
+        result = _cli(["run", str(smoke_run / "config.yaml"), "--out", str(out), "--quiet",
+                       "--set", "privacy.randomness=reproducible"])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == str(out)
+        runs.append(out)
+    first, again = runs
+    assert json.loads((again / "metrics.json").read_text())["utility"] == \
+        json.loads((first / "metrics.json").read_text())["utility"]
+    for rel in ("release/synthetic/nodes.csv", "release/synthetic/edges.csv"):
+        assert (first / rel).read_bytes() == (again / rel).read_bytes(), rel
 
 
 def test_non_private_reference_is_marked(tmp_path: Path, smoke_config, write_pipeline):
@@ -91,7 +99,7 @@ def test_non_private_reference_is_marked(tmp_path: Path, smoke_config, write_pip
     smoke_config["privacy"] = {"epsilon": None}
     config = load_config(write_pipeline(smoke_config))
     result = run_pipeline(config, out_dir=tmp_path / "real", progress=False)
-    privacy = json.loads((tmp_path / "real" / "privacy.json").read_text())
+    privacy = json.loads((tmp_path / "real" / "release" / "privacy.json").read_text())
     assert privacy["private"] is False and privacy["epsilon"] is None and privacy["events"] == []
     assert result.metrics["utility"]["gcn"]["test_acc_mean"] > 0.8  # SBM classes are separable
     assert "Not private" in (tmp_path / "real" / "report.md").read_text()
@@ -119,7 +127,7 @@ def test_shipped_cora_pipeline_runs_end_to_end(planetoid_root: Path, tmp_path: P
     result = _cli(["run", str(pipeline), "--data-root", str(planetoid_root), "--out", str(tmp_path / "cora"),
                    "--set", "evaluate.seeds=1", "--set", "evaluate.epochs=20", "--quiet"])
     assert result.exit_code == 0, result.output
-    privacy = json.loads((tmp_path / "cora" / "privacy.json").read_text())
+    privacy = json.loads((tmp_path / "cora" / "release" / "privacy.json").read_text())
     assert privacy["unit"] == "node" and 0.99 * 4.0 <= privacy["epsilon"] <= 4.0
     assert PrivacyLedger.from_dict(privacy).epsilon() == pytest.approx(privacy["epsilon"])
     metrics = json.loads((tmp_path / "cora" / "metrics.json").read_text())
@@ -137,7 +145,7 @@ def test_evaluate_on_val_scores_the_validation_nodes(tmp_path: Path, smoke_confi
     assert "val accuracy" in (tmp_path / "run" / "report.md").read_text()
     real = random_split(make_sbm_graph(SBMParams(num_nodes=300)), (0.6, 0.2, 0.2), seed=0)
     real.test_mask = real.val_mask  # what evaluate.score_on: val must score, computed here without the pipeline
-    released = load_graph_pt(tmp_path / "run" / "synthetic" / "graph.pt")
+    released = load_graph_pt(tmp_path / "run" / "release" / "synthetic" / "graph.pt")
     expected = evaluate_utility(released, real, ["gcn", "mlp"], [0, 1], TrainSettings(epochs=30), 3, progress=False)
     for model in ("gcn", "mlp"):
         assert result.metrics["utility"][model]["per_seed"] == pytest.approx(expected[model]["per_seed"])

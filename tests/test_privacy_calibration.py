@@ -1,11 +1,15 @@
 """Noise calibration round trips and budget splitting across stages."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import (
+    ComposedEvent,
     GaussianEvent,
     PrivacyLedger,
+    accounting_method,
     compute_epsilon,
     dpsgd_event_factory,
     noise_multiplier_for,
@@ -16,8 +20,6 @@ DELTA = 1e-5
 
 
 def assert_calibrated(target, make_event, accountant="rdp", prior=()):
-    from dpgraph.privacy import ComposedEvent
-
     sigma = noise_multiplier_for(target, DELTA, make_event, accountant, prior)
     eps = compute_epsilon(ComposedEvent((*prior, make_event(sigma))), DELTA, accountant)
     assert 0.99 * target <= eps <= target
@@ -49,6 +51,35 @@ def test_prv_round_trip():
     factory = dpsgd_event_factory(1000, sample_rate=0.01)
     sigma_prv = assert_calibrated(2.0, factory, "prv", prior=[GaussianEvent(5.0)])
     assert sigma_prv < noise_multiplier_for(2.0, DELTA, factory, "rdp", [GaussianEvent(5.0)])
+
+
+@pytest.mark.parametrize(
+    ("target", "factory", "prior", "method"),
+    [
+        (4.0, GaussianEvent, (), "analytic-gaussian"),
+        (4.0, dpsgd_event_factory(5, sample_rate=1.0), (GaussianEvent(1.3),), "analytic-gaussian"),
+        (1.0, dpsgd_event_factory(50, sample_rate=0.1), (), "pld"),
+        (1.0, dpsgd_event_factory(50, sample_rate=0.1), (GaussianEvent(8.0),), "pld"),
+        (4.0, dpsgd_event_factory(500, occurrences=5, num_subgraphs=1000, batch_size=64), (), "rdp"),
+    ],
+)
+def test_auto_round_trip_needs_no_more_noise_than_rdp(target, factory, prior, method):
+    sigma = assert_calibrated(target, factory, "auto", prior)
+    assert accounting_method(ComposedEvent((*prior, factory(sigma)))) == method
+    sigma_rdp = noise_multiplier_for(target, DELTA, factory, "rdp", prior)
+    assert sigma <= sigma_rdp
+    if method != "rdp":
+        assert sigma < 0.97 * sigma_rdp  # the tight accountants save noise on every shape here
+    assert noise_multiplier_for(target, DELTA, factory, method, prior) == sigma
+
+
+@settings(max_examples=8, deadline=None)
+@given(target=st.floats(0.02, 60.0), count=st.integers(1, 50), prior=st.floats(0.5, 50.0))
+def test_calibration_lands_in_band_for_any_target(target, count, prior):
+    factory = dpsgd_event_factory(count, sample_rate=1.0)
+    if compute_epsilon(GaussianEvent(prior), DELTA) < 0.9 * target:
+        assert_calibrated(target, factory, "auto", prior=[GaussianEvent(prior)])
+    assert_calibrated(target, dpsgd_event_factory(count, sample_rate=0.05), "rdp")
 
 
 def test_prior_that_already_exceeds_the_target_is_an_error():

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from dpgraph.cli import main
 from dpgraph.privacy import (
+    ACCOUNTANTS,
     GaussianEvent,
     PoissonSampledEvent,
     SelfComposedEvent,
@@ -29,7 +30,16 @@ def test_prints_epsilon_of_poisson_dp_sgd():
     result = invoke(*BASE, "--noise-multiplier", "1.5", "--sample-rate", "0.04")
     assert result.exit_code == 0, result.output
     expected = compute_epsilon(SelfComposedEvent(PoissonSampledEvent(0.04, GaussianEvent(1.5)), 2250), 1e-5)
-    assert float(fields(result.stdout)["epsilon"]) == expected
+    out = fields(result.stdout)
+    assert float(out["epsilon"]) == expected
+    assert (out["accountant"], out["accounted_with"]) == ("auto", "pld")
+    rdp = fields(invoke(*BASE, "--noise-multiplier", "1.5", "--sample-rate", "0.04", "--accountant", "rdp").stdout)
+    assert float(rdp["epsilon"]) == pytest.approx(7.32911117143, rel=1e-6) and rdp["accounted_with"] == "rdp"
+
+
+def test_accountant_choices_are_the_library_accountants():
+    (option,) = [p for p in main.commands["account"].params if p.name == "accountant"]
+    assert tuple(option.type.choices) == ACCOUNTANTS
 
 
 def test_json_for_fixed_subgraph_sampler():
@@ -37,7 +47,8 @@ def test_json_for_fixed_subgraph_sampler():
     result = invoke("account", "--steps", "500", "--delta", "1e-5", *args, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert {"epsilon", "delta", "noise_multiplier", "accountant", "event"} <= set(out)
+    assert {"epsilon", "delta", "noise_multiplier", "accountant", "accounted_with", "event"} <= set(out)
+    assert out["accounted_with"] == "rdp"  # the K-occurrence bound is RDP only
     step = SubgraphSampledGaussianEvent(40.0, 5, 1000, "fixed", batch_size=64)
     assert out["epsilon"] == compute_epsilon(SelfComposedEvent(step, 500), 1e-5)
     assert out["event"] == SelfComposedEvent(step, 500).to_dict()
@@ -99,6 +110,7 @@ def test_target_epsilon_prints_calibrated_sigma():
             "--accountant",
             "prv",
         ],
+        [*BASE, "--noise-multiplier", "1", "--sample-rate", "0.1", "--accountant", "analytic-gaussian"],
         ["account", "--steps", "0", "--delta", "1e-5", "--noise-multiplier", "1", "--sample-rate", "0.1"],
         ["account", "--delta", "1e-5", "--noise-multiplier", "1", "--sample-rate", "0.1"],
     ],
@@ -130,6 +142,8 @@ def test_ledger_epsilon_is_recomputed_from_the_recorded_events(tmp_path):
     assert out["stage_epsilons"]["match"] == pytest.approx(expected)
     assert out["stage_epsilons"]["init"] == pytest.approx(compute_epsilon(GaussianEvent(2.0), 1e-5))
     assert out["stage_epsilons"]["init"] < out["epsilon"] < 123.0  # the stored epsilon is never trusted
+    assert out["accountant"] == "auto" and out["accounted_with"] == "pld"
+    assert out["stage_accounted_with"] == {"init": "analytic-gaussian", "match": "pld"}
 
 
 def test_ledger_keeps_its_own_accountant_unless_one_is_given(tmp_path):
@@ -142,6 +156,7 @@ def test_ledger_keeps_its_own_accountant_unless_one_is_given(tmp_path):
     assert own["epsilon"] == pytest.approx(compute_epsilon(GaussianEvent(1.5), 1e-5, "prv"))
     assert rdp["epsilon"] == pytest.approx(compute_epsilon(GaussianEvent(1.5), 1e-5, "rdp"))
     assert own["epsilon"] < rdp["epsilon"]  # PRV is the tighter of the two for one Gaussian
+    assert (own["accounted_with"], rdp["accounted_with"]) == ("prv", "rdp")
 
 
 @pytest.mark.parametrize(("content", "extra", "message"), [

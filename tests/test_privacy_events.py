@@ -60,7 +60,7 @@ def test_json_round_trip(event):
         (lambda: compute_epsilon(GAUSS, 1.0), "delta"),
         (lambda: compute_epsilon(GAUSS, DELTA, "moments"), "accountant"),
         (lambda: PrivacyLedger(DELTA, "graph"), "unit"),
-        (lambda: PrivacyLedger(DELTA, "node", "pld"), "accountant"),
+        (lambda: PrivacyLedger(DELTA, "node", "moments"), "accountant"),
         (lambda: PrivacyLedger(DELTA, "node").record("", GAUSS), "stage"),
     ],
 )
@@ -85,7 +85,7 @@ def test_malformed_event_dicts(data):
         event_from_dict(data)
 
 
-def make_ledger(accountant: str = "rdp") -> PrivacyLedger:
+def make_ledger(accountant: str = "auto") -> PrivacyLedger:
     ledger = PrivacyLedger(DELTA, "node", accountant)
     ledger.record("sizes", GaussianEvent(8.0))
     ledger.record("edges", GaussianEvent(4.0))
@@ -104,16 +104,36 @@ def test_ledger_accounts_the_composition_of_all_events():
     assert max(shares.values()) < ledger.epsilon() < sum(shares.values())
 
 
-@pytest.mark.parametrize("accountant", ["rdp", "prv"])
-def test_ledger_json_round_trip(accountant):
+@pytest.mark.parametrize(("accountant", "method"), [("auto", "pld"), ("pld", "pld"), ("prv", "prv"), ("rdp", "rdp")])
+def test_ledger_json_round_trip(accountant, method):
     ledger = make_ledger(accountant)
     data = json.loads(json.dumps(ledger.to_dict()))
     assert data["private"] is True
-    assert {"epsilon", "delta", "unit", "accountant", "events", "stage_epsilons"} <= set(data)
+    assert {"epsilon", "delta", "unit", "accountant", "accounted_with", "events", "stage_epsilons"} <= set(data)
+    assert data["accounted_with"] == method
     rebuilt = PrivacyLedger.from_dict(data)
     assert rebuilt.epsilon() == data["epsilon"] == ledger.epsilon()
+    assert rebuilt.stage_epsilons() == data["stage_epsilons"]
+    assert rebuilt.accounted_with() == method
+    stages = {"sizes": "analytic-gaussian", "edges": "analytic-gaussian", "train": "pld"}
+    assert rebuilt.stage_accounted_with() == (stages if accountant == "auto" else dict.fromkeys(stages, method))
     assert rebuilt.events == ledger.events
     assert (rebuilt.unit, rebuilt.accountant, rebuilt.delta) == ("node", accountant, DELTA)
+
+
+def test_ledger_defaults_to_auto_and_records_the_method_used():
+    ledger = PrivacyLedger(DELTA, "node")
+    assert ledger.accountant == "auto"
+    ledger.record("sums", GaussianEvent(2.0))
+    ledger.record("sums", SelfComposedEvent(PoissonSampledEvent(1.0, GaussianEvent(3.0)), 4))
+    assert ledger.accounted_with() == "analytic-gaussian"
+    assert ledger.epsilon() == compute_epsilon(GaussianEvent((1 / 2.0**2 + 4 / 3.0**2) ** -0.5), DELTA)
+    ledger.record("count", SubgraphSampledGaussianEvent(6.0, 3, 100, "fixed", batch_size=10))
+    assert ledger.accounted_with() == "rdp"
+    assert ledger.stage_accounted_with() == {"sums": "analytic-gaussian", "count": "rdp"}
+    data = ledger.to_dict()
+    del data["accountant"]  # a ledger that names no accountant is accounted with auto
+    assert PrivacyLedger.from_dict(data).epsilon() == ledger.epsilon()
 
 
 def test_empty_ledger_and_malformed_ledger():

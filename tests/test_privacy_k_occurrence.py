@@ -12,10 +12,12 @@ from opacus.accountants.analysis.rdp import compute_rdp
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import (
     RDP_ORDERS,
+    ComposedEvent,
     GaussianEvent,
     PoissonSampledEvent,
     SelfComposedEvent,
     SubgraphSampledGaussianEvent,
+    accounting_method,
     compute_epsilon,
 )
 from dpgraph.privacy.rdp import rdp_curve
@@ -70,7 +72,7 @@ def test_matches_paper_form_computed_independently(event, pmf):
 
 @pytest.mark.parametrize("k", [1, 3, 10])
 def test_full_batch_is_the_gaussian_with_sensitivity_2k(k):
-    expected = compute_epsilon(SelfComposedEvent(GaussianEvent(8.0 / (2 * k)), 50), DELTA)
+    expected = compute_epsilon(SelfComposedEvent(GaussianEvent(8.0 / (2 * k)), 50), DELTA, "rdp")
     for step in (fixed(8.0, k, 40, 40), poisson(8.0, k, 40, 1.0)):
         np.testing.assert_allclose(rdp_curve(step), rdp_curve(GaussianEvent(8.0 / (2 * k))), rtol=1e-12)
         assert compute_epsilon(SelfComposedEvent(step, 50), DELTA) == pytest.approx(expected, rel=1e-12)
@@ -88,7 +90,7 @@ def test_single_occurrence_poisson_bounds_the_sampled_gaussian_with_half_the_noi
     assert np.all(curve >= tight * (1 - 1e-9))
     bound = compute_epsilon(SelfComposedEvent(poisson(sigma, 1, 1000, q), 100), DELTA)
     assert bound >= compute_epsilon(
-        SelfComposedEvent(PoissonSampledEvent(q, GaussianEvent(sigma / 2)), 100), DELTA
+        SelfComposedEvent(PoissonSampledEvent(q, GaussianEvent(sigma / 2)), 100), DELTA, "rdp"
     )
 
 
@@ -126,6 +128,17 @@ def test_epsilon_decreases_with_noise(sigma, factor, k, q):
         assert compute_epsilon(SelfComposedEvent(make(sigma * factor), 200), DELTA) <= compute_epsilon(
             SelfComposedEvent(make(sigma), 200), DELTA
         )
+
+
+def test_auto_accounts_k_occurrence_with_rdp_alone_or_composed():
+    step = SelfComposedEvent(fixed(40.0, 5, 1000, 64), 500)
+    sampled = PoissonSampledEvent(0.1, GaussianEvent(3.0))
+    mixed = ComposedEvent((GaussianEvent(10.0), step, SelfComposedEvent(sampled, 9)))
+    for event in (step, mixed):
+        assert accounting_method(event) == "rdp"
+        assert compute_epsilon(event, DELTA) == compute_epsilon(event, DELTA, "rdp")
+    curves = rdp_curve(GaussianEvent(10.0)) + rdp_curve(step) + 9 * rdp_curve(sampled)
+    np.testing.assert_allclose(rdp_curve(mixed), curves, rtol=1e-12)
 
 
 def test_regression_values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import networkx as nx
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from dpgraph.cli import main
 from dpgraph.errors import DPGraphError
+from dpgraph.privacy.randomness import GeneratorRandomness
 from dpgraph.sampling import PAD, SubgraphSet
 from dpgraph.sampling.ego import ego_occurrence_bound, ego_subgraphs
 from dpgraph.sampling.params import SamplerParams
@@ -43,7 +45,7 @@ def test_occurrences_never_exceed_the_degree_bound(graph, hops, fanout, seed):
     edge_index = random_graph(n, p, gseed)
     d = max(max_degree(edge_index, n), 1)
     roots = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[: max(1, n // 2)]
-    result = ego_subgraphs(edge_index, n, roots, hops, fanout, torch.Generator().manual_seed(seed), max_degree=d)
+    result = ego_subgraphs(edge_index, n, roots, hops, fanout, GeneratorRandomness.seeded(seed), max_degree=d)
     expected_k = min(len(roots), sum(d**i for i in range(hops + 1)))
     assert result.occurrence_bound == expected_k
     assert int(result.occurrences(n).max()) <= expected_k
@@ -67,28 +69,28 @@ def test_removing_a_node_changes_only_rows_that_contained_it(graph, hops, fanout
     v = seed % n
     kept = (edge_index[0] != v) & (edge_index[1] != v)
     roots = torch.arange(n)
-    before = rows_as_sets(ego_subgraphs(edge_index, n, roots, hops, fanout, torch.Generator().manual_seed(seed),
+    before = rows_as_sets(ego_subgraphs(edge_index, n, roots, hops, fanout, GeneratorRandomness.seeded(seed),
                                         max_degree=n))
     after = rows_as_sets(ego_subgraphs(edge_index[:, kept], n, roots[roots != v], hops, fanout,
-                                       torch.Generator().manual_seed(seed), max_degree=n))
+                                       GeneratorRandomness.seeded(seed), max_degree=n))
     changed = [r for r in after if after[r] != before[r]]
     assert all(v in before[r] for r in changed)
 
 
 def test_hops_zero_is_one_node_per_subgraph_without_a_promise():
     edge_index = random_graph(10, 0.5, 0)
-    result = ego_subgraphs(edge_index, 10, torch.arange(10), 0, 3, torch.Generator())
+    result = ego_subgraphs(edge_index, 10, torch.arange(10), 0, 3, GeneratorRandomness.seeded(0))
     assert result.singleton and result.node_stable and result.nodes.shape == (10, 1)
 
 
 def test_ego_refuses_graphs_that_break_the_degree_promise():
     edge_index = random_graph(20, 0.5, 1)
     with pytest.raises(DPGraphError, match="max_degree"):
-        ego_subgraphs(edge_index, 20, torch.arange(5), 1, 3, torch.Generator(), max_degree=2)
+        ego_subgraphs(edge_index, 20, torch.arange(5), 1, 3, GeneratorRandomness.seeded(0), max_degree=2)
     with pytest.raises(DPGraphError, match="promise"):
-        ego_subgraphs(edge_index, 20, torch.arange(5), 1, 3, torch.Generator())
+        ego_subgraphs(edge_index, 20, torch.arange(5), 1, 3, GeneratorRandomness.seeded(0))
     with pytest.raises(ValueError, match="distinct"):
-        ego_subgraphs(edge_index, 20, torch.tensor([1, 1]), 0, 3, torch.Generator())
+        ego_subgraphs(edge_index, 20, torch.tensor([1, 1]), 0, 3, GeneratorRandomness.seeded(0))
 
 
 def test_occurrence_bound_formula():
@@ -100,7 +102,7 @@ def test_occurrence_bound_formula():
 def test_dense_batch_equals_the_per_subgraph_builder():
     edge_index = random_graph(25, 0.2, 3)
     x, y = torch.randn(25, 6), torch.randint(3, (25,))
-    result = ego_subgraphs(edge_index, 25, torch.arange(0, 25, 2), 2, 3, torch.Generator().manual_seed(1),
+    result = ego_subgraphs(edge_index, 25, torch.arange(0, 25, 2), 2, 3, GeneratorRandomness.seeded(1),
                            max_degree=25)
     fast = result.dense_batch(x, edge_index, y, chunk=4)
     lists = [row[row != PAD] for row in result.nodes]
@@ -120,11 +122,22 @@ def test_check_bound_catches_a_broken_promise():
 
 
 def test_sampler_params_refuse_unstable_samplers_in_private_runs():
+    path = torch.tensor([[0, 1, 2], [1, 2, 3]])
     with pytest.raises(DPGraphError, match="not node-stable"):
-        SamplerParams(kind="random-walk").check_private()
-    SamplerParams(kind="ego", hops=1, max_degree=4).check_private()
+        SamplerParams(kind="random-walk").check_private(path, 4)
+    SamplerParams(kind="ego", hops=1, max_degree=4).check_private(path, 4)
     with pytest.raises(ValueError, match="max_degree"):
         SamplerParams(kind="ego", hops=1)
+
+
+def test_degree_promise_refusal_names_the_promise_and_no_private_number():
+    hub_degree = 37
+    star = torch.stack([torch.zeros(hub_degree, dtype=torch.long), torch.arange(1, hub_degree + 1)])
+    with pytest.raises(DPGraphError) as refusal:
+        SamplerParams(kind="ego", hops=1, max_degree=5).check_private(star, hub_degree + 1)
+    numbers = {int(n) for n in re.findall(r"\d+", str(refusal.value))}
+    assert "max_degree=5" in str(refusal.value)
+    assert numbers <= {5, 0}  # the promise and "hops: 0"; never the hub's degree or its id
 
 
 def sbm_gnn_config(**sampler) -> dict:

@@ -28,25 +28,26 @@ from dpgraph.dpsgd.clip import clip_factors
 from dpgraph.dpsgd.noise import add_gaussian_noise
 from dpgraph.dpsgd.per_sample import per_sample_gradients
 from dpgraph.privacy import PrivacyEvent, dpsgd_event_factory
+from dpgraph.privacy.randomness import SecretRandomness
 
 
 class NoisyClassGradients:
     """Node-level DP oracle (see the module docstring); ``x`` [N, F] and ``y`` [N]: one row and root label per unit;
-    ``occurrences``: K for subgraph units, None for one-node units."""
+    ``occurrences``: K for subgraph units, None for one-node units; ``randomness`` draws the Poisson sample and the
+    noise."""
 
     def __init__(self, x: Tensor, y: Tensor, num_classes: int, clip_norm: float, noise_multiplier: float,
-                 sample_rate: float, max_queries: int, generator: torch.Generator, occurrences: int | None = None):
+                 sample_rate: float, max_queries: int, randomness: SecretRandomness, occurrences: int | None = None):
         self.x, self.y, self.num_classes, self.occurrences = x, y, num_classes, occurrences
         self.clip_norm, self.noise_multiplier, self.sample_rate = clip_norm, noise_multiplier, sample_rate
-        self.max_queries, self.generator, self.queries = max_queries, generator, 0
+        self.max_queries, self.randomness, self.queries = max_queries, randomness, 0
 
     def class_gradients(self, model: nn.Module, classes: Sequence[int]) -> dict[int, list[Tensor]]:
         if self.queries >= self.max_queries:
             raise RuntimeError(f"the DP oracle was calibrated for {self.max_queries} queries; no more are allowed")
         self.queries += 1
         device = self.x.device
-        keep = torch.rand(self.x.size(0), generator=self.generator, device=self.generator.device).to(device)
-        keep = keep < self.sample_rate
+        keep = self.randomness.bernoulli(self.x.size(0), self.sample_rate, device)
         x, y = self.x[keep], self.y[keep]
         blocks = {name: torch.zeros(self.num_classes, *p.shape, device=device, dtype=p.dtype)
                   for name, p in model.named_parameters()}
@@ -55,7 +56,7 @@ class NoisyClassGradients:
             scale, _ = clip_factors(grads, self.clip_norm)
             for name, g in grads.items():
                 blocks[name].index_add_(0, y, g * scale.view(-1, *[1] * (g.dim() - 1)))
-        noisy = add_gaussian_noise(blocks, self.noise_multiplier * self.clip_norm, self.generator)
+        noisy = add_gaussian_noise(blocks, self.noise_multiplier * self.clip_norm, self.randomness)
         return {c: [b[c] for b in noisy.values()] for c in classes}
 
     def event(self) -> PrivacyEvent:

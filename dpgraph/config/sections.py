@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from dpgraph.config.validation import StrictModel
+from dpgraph.config.validation import FloatTriple, Seed, StrictModel
 
 
 class NamedSection(StrictModel):
@@ -30,8 +30,8 @@ class DatasetSection(NamedSection):
     """
 
     split: Literal["public", "random"] = "public"
-    split_fractions: tuple[float, float, float] = (0.75, 0.10, 0.15)
-    split_seed: int = 0
+    split_fractions: FloatTriple = (0.75, 0.10, 0.15)
+    split_seed: Seed = 0
 
     @field_validator("split_fractions")
     @classmethod
@@ -40,22 +40,36 @@ class DatasetSection(NamedSection):
             raise ValueError("train, val, test fractions must be >= 0, sum to 1, with train and test > 0")
         return value
 
+    @model_validator(mode="after")
+    def _random_only(self) -> DatasetSection:
+        unused = sorted({"split_fractions", "split_seed"} & self.model_fields_set)
+        if self.split == "public" and unused:
+            raise ValueError(f"{' and '.join(unused)} only apply to split: random (the public split is shipped with "
+                             f"the data); remove them or set dataset.split: random")
+        return self
+
 
 class PrivacySection(StrictModel):
-    """The privacy target. `epsilon: null` runs a non-private reference (recorded as such)."""
+    """The privacy target. `epsilon: null` runs a non-private reference (recorded as such).
+
+    `randomness` is where noise, batch selection and sampler keys come from (`dpgraph.privacy.randomness`):
+    `secret` (fresh OS entropy, the default of private runs), `secure` (OS CSPRNG draws, guarded Gaussian sampler)
+    or `reproducible` (seeded from `seed`: an experiment, not a release; the default of non-private runs)."""
 
     epsilon: float | None = Field(gt=0)
     delta: float = Field(default=1e-5, gt=0, lt=1)
     unit: Literal["node", "edge"] = "node"
-    accountant: Literal["rdp", "prv"] = "rdp"
+    accountant: Literal["auto", "analytic-gaussian", "pld", "prv", "rdp"] = "auto"
     split: dict[str, float] | None = None
+    randomness: Literal["secret", "secure", "reproducible"]
 
-    @field_validator("epsilon")
+    @model_validator(mode="before")
     @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and value == float("inf"):
-            raise ValueError("epsilon must be finite; use null for a non-private run")
-        return value
+    def _default_randomness(cls, data: object) -> object:
+        if isinstance(data, dict) and "randomness" not in data:
+            private = data.get("epsilon") is not None
+            return {**data, "randomness": "secret" if private else "reproducible"}
+        return data
 
     @property
     def private(self) -> bool:
@@ -73,7 +87,7 @@ class EvaluateSection(StrictModel):
     looking at test labels (`--set evaluate.score_on=val`)."""
 
     models: list[str] = Field(default_factory=lambda: ["gcn", "mlp"], min_length=1)
-    seeds: int | list[int] = 5
+    seeds: int | list[Seed] = 5
     epochs: int = Field(default=200, gt=0)
     lr: float = Field(default=0.01, gt=0)
     weight_decay: float = Field(default=5e-4, ge=0)
@@ -101,7 +115,7 @@ class TopLevel(StrictModel):
     """The top level of a pipeline file, before the named sections are resolved."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
-    seed: int = 0
+    seed: Seed = 0
     dataset: dict
     privacy: dict
     method: dict

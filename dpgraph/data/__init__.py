@@ -1,7 +1,8 @@
 """Graph data: loaders, public splits and graph files."""
 
+from dpgraph.data.csv_graph import load_graph_csv
 from dpgraph.data.graph import GraphDataset
-from dpgraph.data.graph_io import load_graph_csv, load_graph_pt, save_graph
+from dpgraph.data.graph_io import load_graph_pt, save_graph
 from dpgraph.data.load import load_dataset
 from dpgraph.data.registry import DATASETS
 from dpgraph.data.root import resolve_data_root

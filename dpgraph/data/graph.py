@@ -13,7 +13,9 @@ class GraphDataset:
 
     `data` has `x` [n, F], undirected `edge_index` (both directions), `y` [n] and boolean `train_mask`,
     `val_mask`, `test_mask`. Public (per the privacy conventions): the split masks, n, the number of classes and
-    features. Everything else in `data` is private and may only be read inside a mechanism.
+    features. `num_classes` is declared by the dataset or its config, never counted from the labels; every label is
+    in 0..num_classes-1 or -1 (unlabelled). Everything else in `data` is private and may only be read inside a
+    mechanism.
     """
 
     name: str

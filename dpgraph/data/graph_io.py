@@ -1,7 +1,7 @@
-"""Reading and writing attributed graphs: PyG `Data` (.pt) and a CSV pair (nodes.csv, edges.csv).
+"""Writing attributed graphs (PyG `Data` as .pt, and the CSV pair read by `dpgraph.data.csv_graph`) and reading .pt.
 
-nodes.csv: header `id,label,x0,...,x{F-1}`, one row per node (label -1 = unlabelled; an optional `split` column
-with train/val/test gives a public split). edges.csv: header `source,target`, each undirected edge once.
+nodes.csv: header `id,label,x0,...,x{F-1}`, one row per node (label -1 = unlabelled). edges.csv: header
+`source,target`, each undirected edge once.
 """
 
 from __future__ import annotations
@@ -9,17 +9,19 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
-from torch_geometric.utils import coalesce, to_undirected
 
+from dpgraph.data.validate import check_edges, simple_undirected
 from dpgraph.errors import DPGraphError
+from dpgraph.resources import check_memory
 
 _SAFE_PYG_CLASSES = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage]
-SPLIT_NAMES = ("train", "val", "test")
+_REQUIRED = ("x", "edge_index", "y")
+_BYTES_PER_FILE_BYTE = 4  # the loaded tensors, plus the undirected, coalesced copy of the edges
 
 
 def save_graph(data: Data, folder: Path) -> None:
@@ -42,59 +44,21 @@ def save_graph(data: Data, folder: Path) -> None:
 
 
 def load_graph_pt(path: Path) -> Data:
-    """Load a saved PyG `Data` without unpickling arbitrary objects (only PyG's storage classes are allowed)."""
+    """Load a saved PyG `Data` without unpickling arbitrary objects (only PyG's storage classes are allowed).
+    Its edges become a simple undirected graph (self-loops dropped, duplicates merged), as for CSV graphs."""
     if not path.is_file():
         raise DPGraphError(f"graph file {path} does not exist: check 'dataset.path'")
+    check_memory(_BYTES_PER_FILE_BYTE * path.stat().st_size, f"loading {path}", "use a machine with more memory")
     try:
         with torch.serialization.safe_globals(_SAFE_PYG_CLASSES):
             data = torch.load(path)
     except Exception as err:
         raise DPGraphError(f"could not read {path} as a PyG Data file ({type(err).__name__}): save it with "
                            f"torch.save(Data(x=..., edge_index=..., y=...), path)") from None
-    if not isinstance(data, Data) or data.x is None or data.y is None or data.edge_index is None:
-        raise DPGraphError(f"{path} must hold a torch_geometric Data with x, edge_index and y")
-    data.edge_index = to_undirected(data.edge_index, num_nodes=data.num_nodes)
-    return data
-
-
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    if not path.is_file():
-        raise DPGraphError(f"{path} does not exist: a CSV graph folder needs nodes.csv and edges.csv")
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    if not rows:
-        raise DPGraphError(f"{path} is empty: it needs a header row and one row per item")
-    return rows[0], rows[1:]
-
-
-def load_graph_csv(folder: Path) -> Data:
-    """Load nodes.csv + edges.csv; node ids may be any strings, they are mapped to 0..n-1 in file order."""
-    header, rows = _read_rows(folder / "nodes.csv")
-    if header[:2] != ["id", "label"]:
-        raise DPGraphError(f"{folder / 'nodes.csv'} must start with columns id,label (then feature columns)")
-    has_split = "split" in header
-    feat_cols = [j for j, h in enumerate(header) if j >= 2 and h != "split"]
-    try:
-        ids = {row[0]: i for i, row in enumerate(rows)}
-        y = torch.tensor([int(row[1]) for row in rows], dtype=torch.long)
-        x = torch.tensor(np.array([[float(row[j]) for j in feat_cols] for row in rows], dtype=np.float32))
-    except (ValueError, IndexError) as err:
-        raise DPGraphError(f"{folder / 'nodes.csv'} has a malformed row ({err}): labels must be integers, "
-                           f"features numbers") from None
-    data = Data(x=x, y=y, num_nodes=len(rows))
-    if has_split:
-        split = [row[header.index("split")] for row in rows]
-        unknown = set(split) - set(SPLIT_NAMES)
-        if unknown:
-            raise DPGraphError(f"{folder / 'nodes.csv'}: unknown split value(s) {sorted(unknown)}; use train/val/test")
-        for name in SPLIT_NAMES:
-            data[f"{name}_mask"] = torch.tensor([s == name for s in split])
-    _, edge_rows = _read_rows(folder / "edges.csv")
-    try:
-        pairs = [(ids[a], ids[b]) for a, b, *_ in edge_rows]
-    except (KeyError, ValueError) as err:
-        raise DPGraphError(f"{folder / 'edges.csv'} names a node missing from nodes.csv or has a short row ({err})") \
-            from None
-    edge_index = torch.tensor(pairs, dtype=torch.long).t().reshape(2, -1)
-    data.edge_index = coalesce(to_undirected(edge_index, num_nodes=len(rows)), num_nodes=len(rows))
+    if not isinstance(data, Data) or not all(isinstance(getattr(data, k, None), Tensor) for k in _REQUIRED):
+        raise DPGraphError(f"{path} must hold a torch_geometric Data with tensors x, edge_index and y")
+    if data.x.dim() != 2:
+        raise DPGraphError(f"{path}: x must have shape [num_nodes, num_features]")
+    check_edges(data.edge_index, data.x.size(0), str(path))
+    data.edge_index = simple_undirected(data.edge_index, data.x.size(0))
     return data

@@ -1,30 +1,44 @@
-"""Load the configured dataset and apply its public split."""
+"""Load the configured dataset, check it, and apply its public split."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pydantic import BaseModel
+from torch_geometric.data import Data
 
 from dpgraph.config.sections import DatasetSection
 from dpgraph.data.graph import GraphDataset
 from dpgraph.data.registry import DATASETS
 from dpgraph.data.split import random_split, require_public_split
+from dpgraph.data.validate import check_nodes
 from dpgraph.errors import DPGraphError
 
 
+def _check_split(data: Data, section: DatasetSection) -> None:
+    fix = "adjust dataset.split_fractions" if section.split == "random" else "mark more nodes in the split"
+    if not bool((data.train_mask & (data.y >= 0)).any()):
+        raise DPGraphError(f"dataset '{section.name}': the split has no labelled training node; {fix}")
+    if not bool(data.test_mask.any()):
+        raise DPGraphError(f"dataset '{section.name}': the split has no labelled test node; {fix}")
+
+
 def load_dataset(section: DatasetSection, params: BaseModel, root: Path) -> GraphDataset:
-    """The private graph with public masks. Labels must be integers in 0..C-1 (the count C is public)."""
-    data = DATASETS.get(section.name).load(params, root)
+    """The private graph with public masks, checked (`dpgraph.data.validate.check_nodes`) against the dataset's
+    declared number of classes C (public metadata, never counted from the labels).
+
+    Validation and test masks keep only labelled nodes (an unlabelled node cannot be scored); the split must leave
+    at least one labelled training node and one labelled test node."""
+    spec = DATASETS.get(section.name)
+    num_classes = spec.num_classes(params)
+    data = spec.load(params, root)
     if section.split == "random":
         data = random_split(data, section.split_fractions, section.split_seed)
     else:
         data = require_public_split(data, section.name)
-    labelled = data.y[data.y >= 0]
-    if labelled.numel() == 0:
-        raise DPGraphError(f"dataset '{section.name}' has no labelled nodes: labels must be integers >= 0")
-    if int(data.train_mask.sum()) == 0 or int(data.test_mask.sum()) == 0:
-        raise DPGraphError(f"dataset '{section.name}': the split has no train or no test nodes; "
-                           f"adjust dataset.split_fractions")
+    check_nodes(data, num_classes, f"dataset '{section.name}'")
+    labelled = data.y >= 0
+    data.val_mask, data.test_mask = data.val_mask & labelled, data.test_mask & labelled
+    _check_split(data, section)
     data.x = data.x.float()
-    return GraphDataset(name=section.name, data=data, num_classes=int(labelled.max()) + 1)
+    return GraphDataset(name=section.name, data=data, num_classes=num_classes)

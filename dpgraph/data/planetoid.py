@@ -14,6 +14,7 @@ from torch_geometric.datasets import Planetoid
 from dpgraph.errors import DPGraphError
 
 PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
+PLANETOID_CLASSES = {"cora": 7, "citeseer": 6, "pubmed": 3}  # public metadata, never counted from the labels
 RAW_SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 # what PyG raises on truncated or damaged raw files (scipy/numpy shape errors surface as ValueError/IndexError)
 _DAMAGED_FILE_ERRORS = (pickle.UnpicklingError, EOFError, ValueError, IndexError, UnicodeDecodeError)
@@ -34,17 +35,26 @@ def _cache_root() -> Path:
     return Path(base) / "dpgraph" / "planetoid"
 
 
+def _content_key(raw: Path, name: str) -> str:
+    """A digest of the raw files' bytes: the processed cache is reused only for identical raw files."""
+    digest = hashlib.sha256(name.encode())
+    for f in raw_files(name):
+        digest.update(hashlib.sha256((raw / f).read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
 def _staged_root(root: Path, name: str) -> Path:
     """PyG writes `processed/` beside `raw/`; to never write into a data folder (it may be shared or read-only),
-    the raw files are copied into a per-root cache folder and processed there."""
-    folder = root / PLANETOID_NAMES[name]
-    staged = _cache_root() / hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
+    the raw files are copied into a cache folder keyed by their content, and processed there."""
+    folder = root / PLANETOID_NAMES[name] / "raw"
+    staged = _cache_root() / _content_key(folder, name)
     raw = staged / PLANETOID_NAMES[name] / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for f in raw_files(name):
-        src, dst = folder / "raw" / f, raw / f
-        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
-            shutil.copyfile(src, dst)
+        if not (raw / f).is_file():
+            partial = raw / f".{f}.{os.getpid()}"
+            shutil.copyfile(folder / f, partial)
+            os.replace(partial, raw / f)  # never a half-copied file under the final name
     return staged
 
 
@@ -69,7 +79,13 @@ def load_planetoid(name: str, root: Path) -> Data:
     if not raw_files_present(root, name):
         return _download(root, name)
     try:
-        return Planetoid(str(_staged_root(root, name)), PLANETOID_NAMES[name])[0]
+        staged = _staged_root(root, name)
+    except OSError as err:
+        raise DPGraphError(f"cannot copy the raw {PLANETOID_NAMES[name]} files into the cache {_cache_root()} "
+                           f"({type(err).__name__} on {err.filename}): make the raw files readable, or set "
+                           f"XDG_CACHE_HOME to a writable folder") from None
+    try:
+        return Planetoid(str(staged), PLANETOID_NAMES[name])[0]
     except _DAMAGED_FILE_ERRORS as err:
         raise DPGraphError(
             f"could not read {PLANETOID_NAMES[name]} from {root / PLANETOID_NAMES[name] / 'raw'} "

@@ -12,9 +12,8 @@ step releases a noisy sum, so skipping it would change the mechanism).
 ``singleton``): removing a node removes its own subgraph and touches no other, which is plain add/remove DP-SGD,
 accounted as ``PoissonSampledEvent(q, GaussianEvent(sigma))`` per step (Poisson selection only).
 
-``secure=True`` draws the noise as opacus does in ``secure_mode`` (sum of four Gaussians, robust to the
-floating-point attacks of arXiv 2107.10138 / 2112.05307) from a cryptographically secure generator
-(``torchcsprng``); such runs are not reproducible from a seed.
+Batch selection and noise both come from ``randomness`` (:mod:`dpgraph.privacy.randomness`): secret by default,
+the OS CSPRNG with a guarded Gaussian sampler in ``secure`` mode.
 """
 
 from __future__ import annotations
@@ -26,17 +25,18 @@ from torch import Tensor, nn
 
 from dpgraph.dpsgd.batch import DenseSubgraphBatch
 from dpgraph.dpsgd.clip import clip_and_sum
-from dpgraph.dpsgd.noise import add_gaussian_noise, secure_noise_generator
+from dpgraph.dpsgd.noise import add_gaussian_noise
 from dpgraph.dpsgd.per_sample import per_subgraph_gradients
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import PrivacyEvent, PrivacyLedger, SubgraphSampledGaussianEvent, dpsgd_event_factory
+from dpgraph.privacy.randomness import SecretRandomness
 
 
 class DPSGDEngine:
     """Runs DP-SGD steps on ``model`` and counts them for the accountant.
 
     ``private=False`` is a non-private debug mode: ``noise_multiplier`` may be 0 and ``clip_norm`` infinite, and
-    :meth:`event` / :meth:`record` raise. ``generator`` drives batch selection and noise.
+    :meth:`event` / :meth:`record` raise. ``randomness`` drives batch selection and noise.
     """
 
     def __init__(
@@ -51,13 +51,12 @@ class DPSGDEngine:
         batch_size: int | None = None,
         sample_rate: float | None = None,
         *,
-        generator: torch.Generator,
+        randomness: SecretRandomness,
         private: bool = True,
         loss: str = "cross_entropy",
-        secure: bool = False,
     ) -> None:
-        if not isinstance(generator, torch.Generator):
-            raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if not isinstance(randomness, SecretRandomness):
+            raise ValueError(f"randomness must be a SecretRandomness, got {type(randomness).__name__}")
         if private:
             sigma_to_check = noise_multiplier
             if not (isinstance(clip_norm, int | float) and math.isfinite(clip_norm) and clip_norm > 0):
@@ -84,11 +83,9 @@ class DPSGDEngine:
         self.sampler = step_event.sampler
         self.batch_size = step_event.batch_size
         self.sample_rate = step_event.sampling_probability
-        self.generator = generator
+        self.randomness = randomness
         self.private = private
         self.loss = loss
-        self.noise_generator = secure_noise_generator() if secure else generator
-        self.secure = secure
         self.steps = 0
 
     @property
@@ -98,19 +95,18 @@ class DPSGDEngine:
             return float(self.batch_size)
         return self.sample_rate * self.num_subgraphs
 
-    def select(self, generator: torch.Generator) -> Tensor:
-        """Indices of one step's batch, on ``generator.device``: Bernoulli(q) per subgraph, or randperm(N)[:B]."""
-        n, device = self.num_subgraphs, generator.device
+    def select(self, device: torch.device) -> Tensor:
+        """Indices of one step's batch, on ``device``: Bernoulli(q) per subgraph, or a uniform permutation's first B."""
+        n = self.num_subgraphs
         if self.sampler == "fixed":
-            return torch.randperm(n, generator=generator, device=device)[: self.batch_size]
-        keep = torch.rand(n, generator=generator, device=device) < self.sample_rate
-        return keep.nonzero().flatten()
+            return self.randomness.permutation(n, device)[: self.batch_size]
+        return self.randomness.bernoulli(n, self.sample_rate, device).nonzero().flatten()
 
     def step(self, batch_all: DenseSubgraphBatch) -> dict[str, float]:
         """One DP-SGD step on the ``N`` subgraphs of ``batch_all``; returns batch statistics (pre-clip norms)."""
         if len(batch_all) != self.num_subgraphs:
             raise ValueError(f"batch_all holds {len(batch_all)} subgraphs; the engine expects N={self.num_subgraphs}")
-        idx = self.select(self.generator)
+        idx = self.select(batch_all.y.device)
         params = {name: p for name, p in self.model.named_parameters() if p.requires_grad}
         if idx.numel() > 0:
             grads = per_subgraph_gradients(self.model, batch_all.index(idx), self.loss)
@@ -119,8 +115,7 @@ class DPSGDEngine:
             summed = {name: torch.zeros_like(p) for name, p in params.items()}
             norms = torch.zeros(0)
         if self.noise_multiplier > 0:
-            summed = add_gaussian_noise(summed, self.noise_multiplier * self.clip_norm, self.noise_generator,
-                                        secure=self.secure)
+            summed = add_gaussian_noise(summed, self.noise_multiplier * self.clip_norm, self.randomness)
         divisor = self.expected_batch_size
         for name, p in params.items():
             p.grad = (summed[name] / divisor).to(p.dtype)

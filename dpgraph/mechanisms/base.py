@@ -17,18 +17,26 @@ from dpgraph.data.graph import GraphDataset
 from dpgraph.errors import DPGraphError
 from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.privacy import GaussianEvent, PrivacyLedger, noise_multiplier_for
+from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.resources import check_memory
 
 
 @dataclass
 class ReleaseContext:
     """What a mechanism gets besides its parameters: the privacy target, the ledger (None when non-private),
-    each stage's cumulative epsilon target, a seeded generator for all of its randomness, the device and
-    whether to show progress."""
+    each stage's cumulative epsilon target, the device and whether to show progress, and two sources of randomness:
+
+    * ``secret``: everything a guarantee relies on (noise, batch selection, sampler keys);
+      :mod:`dpgraph.privacy.randomness`, fresh OS entropy unless the run asks for reproducible noise;
+    * ``public``: a generator seeded by the run's ``seed`` for everything else (model initialisations, public
+      jitter, post-processing of released values), so the seed reproduces those parts.
+    """
 
     privacy: PrivacySection
     ledger: PrivacyLedger | None
     stage_targets: dict[str, float]
-    generator: torch.Generator
+    public: torch.Generator
+    secret: SecretRandomness
     device: torch.device
     progress: bool = True
 
@@ -45,7 +53,7 @@ class ReleaseContext:
         stage's budget, and record the event."""
         sigma = self.calibrate(stage, lambda s: GaussianEvent(noise_multiplier=s))
         assert self.ledger is not None
-        return gaussian_release(value, sensitivity, sigma, ledger=self.ledger, stage=stage, generator=self.generator)
+        return gaussian_release(value, sensitivity, sigma, ledger=self.ledger, stage=stage, randomness=self.secret)
 
 
 @dataclass
@@ -77,8 +85,16 @@ class Mechanism(ABC):
     stages: ClassVar[tuple[str, ...]] = ()
     default_split: ClassVar[dict[str, float]] = {}
 
+    def memory_estimate(self, graph: GraphDataset, params: BaseModel) -> tuple[float, str]:
+        """Peak working memory of :meth:`release` in bytes, estimated from public sizes and the parameters, and how
+        to ask for less; (0, "") where it is negligible next to the graph itself."""
+        return 0.0, ""
+
     def check(self, privacy: PrivacySection, graph: GraphDataset, params: BaseModel) -> None:
-        """Reject a privacy target this mechanism cannot meet, before any work starts."""
+        """Reject a privacy target this mechanism cannot meet, or a size that would exhaust memory, before any work
+        starts."""
+        nbytes, fix = self.memory_estimate(graph, params)
+        check_memory(nbytes, f"method '{self.name}'", fix)
         if self.private is True and not privacy.private:
             raise DPGraphError(f"method '{self.name}' is differentially private: set privacy.epsilon to a positive "
                                f"number (or use method 'real' for a non-private reference)")

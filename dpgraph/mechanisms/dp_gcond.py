@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor
@@ -57,6 +56,7 @@ from dpgraph.evaluation.class_sums import normalized_class_sums
 from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.privacy.randomness import SecretRandomness
 from dpgraph.sampling.params import SamplerParams, training_roots
 
 
@@ -122,11 +122,23 @@ class DPGCond(Mechanism):
     stages = ("init", "match")
     default_split = {"init": 0.8, "match": 0.2}
 
+    def memory_estimate(self, graph: GraphDataset, params: DPGCondParams) -> tuple[float, str]:
+        """Float32 bytes of X' and its optimiser state, the generated adjacency's pair activations (``mlp``), the
+        oracle's units (dense subgraph batch) and one query's per-unit gradients (about q N, model-sized)."""
+        synthetic, f, c = sum(params.counts(graph)), graph.num_features, graph.num_classes
+        units = int(training_roots(graph.data).numel())
+        weights = f * c if params.model == "sgc" else f * params.hidden + params.hidden * c
+        nbytes = 4.0 * (8 * synthetic * f + params.sample_rate * units * weights)
+        nbytes += params.sampler.dense_batch_bytes(units, f)
+        if params.adjacency == "mlp":
+            nbytes += 4.0 * 6 * synthetic**2 * params.hidden
+        return nbytes, "lower method.nodes_per_class (or ratio), method.hidden or method.sample_rate"
+
     def check(self, privacy, graph: GraphDataset, params: DPGCondParams) -> None:  # type: ignore[override]
         super().check(privacy, graph, params)
         if not privacy.private:
             return
-        params.sampler.check_private()
+        params.sampler.check_private(graph.data.edge_index, graph.num_nodes)
         if params.init == "real-sample":
             raise DPGraphError("method.init: real-sample copies real features into the release; private runs need "
                                "init: class-means (DP class sums) or init: random")
@@ -135,7 +147,7 @@ class DPGCond(Mechanism):
                                "oracle does not read; private runs need adjacency: identity")
 
     def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Data:
-        d, gen, device = graph.data, context.generator, context.device
+        d, gen, device = graph.data, context.public, context.device
         labelled = d.train_mask & (d.y >= 0)
         synthetic = SyntheticGraph(self._initial_features(graph, labelled, params, context), params.counts(graph),
                                    gen, adjacency=params.adjacency).to(device)
@@ -143,12 +155,12 @@ class DPGCond(Mechanism):
             real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
             oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
         else:
-            units, unit_y, occurrences = self._private_units(graph, params, gen)
+            units, unit_y, occurrences = self._private_units(graph, params, context.secret)
             num_units = units.size(0) if occurrences is not None else None
             sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries,
                                                                      occurrences, num_units))
             noisy = NoisyClassGradients(units.to(device), unit_y.to(device), graph.num_classes, params.clip_norm,
-                                        sigma, params.sample_rate, params.queries, gen, occurrences)
+                                        sigma, params.sample_rate, params.queries, context.secret, occurrences)
             oracle = noisy if params.model_steps else OncePerModel(noisy)
         condense(oracle, synthetic, params.settings(), gen, progress=context.progress)
         if context.ledger is not None:
@@ -158,10 +170,10 @@ class DPGCond(Mechanism):
 
     @staticmethod
     def _private_units(graph: GraphDataset, params: DPGCondParams,
-                       gen: torch.Generator) -> tuple[Tensor, Tensor, int | None]:
+                       randomness: SecretRandomness) -> tuple[Tensor, Tensor, int | None]:
         """The oracle's unit rows, their root labels, and K (None for one-node units): see the module docstring."""
         d = graph.data
-        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), gen)
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), randomness)
         if subgraphs.singleton:
             roots = subgraphs.nodes[:, 0]
             return unit_rows(d.x[roots].float()), d.y[roots], None
@@ -174,7 +186,7 @@ class DPGCond(Mechanism):
                           context: ReleaseContext) -> Tensor:
         """X' before matching: public noise, real rows (non-private only), or jittered copies of the class sums
         (Gaussian release, stage ``init``, in private runs; exact otherwise)."""
-        d, gen = graph.data, context.generator
+        d, gen = graph.data, context.public
         counts = params.counts(graph)
         if params.init == "random":
             return random_features(counts, graph.num_features, gen)

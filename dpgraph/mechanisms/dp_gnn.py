@@ -24,6 +24,7 @@ from torch import nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from dpgraph.condensation.seeded import reset_linear
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.dpsgd import DenseGCN, DenseSGC, DPSGDEngine
@@ -32,6 +33,7 @@ from dpgraph.evaluation.features import unit_rows
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext, ReleasedModel
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.privacy import dpsgd_event_factory
+from dpgraph.privacy.randomness import SecretRandomness
 from dpgraph.sampling.params import SamplerParams, training_roots
 from dpgraph.sampling.subgraphs import SubgraphSet
 
@@ -48,24 +50,27 @@ class DPGNNParams(StrictModel):
     sample_rate: float = Field(default=0.1, gt=0, le=1)
     steps: int = Field(default=300, ge=1)
     lr: float = Field(default=0.01, gt=0)
-    secure_rng: bool = False
 
 
-def build_dense_model(params: DPGNNParams, num_features: int, num_classes: int) -> nn.Module:
-    if params.model == "sgc":
-        return DenseSGC(num_features, num_classes, k=params.sgc_k)
-    return DenseGCN(num_features, params.hidden, num_classes, num_layers=params.layers)
+def build_dense_model(params: DPGNNParams, num_features: int, num_classes: int,
+                      generator: torch.Generator) -> nn.Module:
+    """The configured dense model, its layers initialised from ``generator`` (public randomness)."""
+    model: nn.Module = (DenseSGC(num_features, num_classes, k=params.sgc_k) if params.model == "sgc"
+                        else DenseGCN(num_features, params.hidden, num_classes, num_layers=params.layers))
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            reset_linear(layer, generator)
+    return model
 
 
 def make_engine(model: nn.Module, subgraphs: SubgraphSet, params: DPGNNParams, sigma: float,
-                generator: torch.Generator, private: bool) -> DPSGDEngine:
+                randomness: SecretRandomness, private: bool) -> DPSGDEngine:
     """The engine for these subgraphs: plain DP-SGD for one-node subgraphs, K-occurrence otherwise."""
     occurrences = None if subgraphs.singleton else subgraphs.occurrence_bound
     return DPSGDEngine(model, torch.optim.Adam(model.parameters(), lr=params.lr),
                        clip_norm=params.clip_norm if private else math.inf, noise_multiplier=sigma,
                        occurrences=occurrences, num_subgraphs=len(subgraphs), sampler="poisson",
-                       sample_rate=params.sample_rate, generator=generator, private=private,
-                       secure=params.secure_rng and private)
+                       sample_rate=params.sample_rate, randomness=randomness, private=private)
 
 
 def event_factory(subgraphs: SubgraphSet, params: DPGNNParams):
@@ -100,22 +105,28 @@ class DPGNN(Mechanism):
     stages = ("train",)
     default_split = {"train": 1.0}
 
+    def memory_estimate(self, graph: GraphDataset, params: DPGNNParams) -> tuple[float, str]:
+        """The dense batch of all training subgraphs, plus one step's float32 per-subgraph gradients (about q N of
+        them, each the size of the model)."""
+        roots, f, c, h = int(training_roots(graph.data).numel()), graph.num_features, graph.num_classes, params.hidden
+        weights = f * c if params.model == "sgc" else f * h + (params.layers - 2) * h * h + h * c
+        per_step = 4.0 * params.sample_rate * roots * weights
+        return (params.sampler.dense_batch_bytes(roots, f) + per_step,
+                "lower method.sampler.hops or fanout, method.sample_rate or method.hidden")
+
     def check(self, privacy, graph, params: DPGNNParams) -> None:  # type: ignore[override]
         super().check(privacy, graph, params)
         if privacy.private:
-            params.sampler.check_private()
+            params.sampler.check_private(graph.data.edge_index, graph.num_nodes)
 
     def release(self, graph: GraphDataset, params: DPGNNParams, context: ReleaseContext) -> ReleasedModel:
         d, private = graph.data, context.ledger is not None
-        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), context.generator)
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), context.secret)
         x = unit_rows(d.x.float())
         batch_all = subgraphs.dense_batch(x, d.edge_index, d.y).to(context.device)
         sigma = context.calibrate("train", event_factory(subgraphs, params)) if private else 0.0
-        seed = int(torch.randint(2**62, (1,), generator=context.generator))
-        torch.manual_seed(seed)
-        model = build_dense_model(params, graph.num_features, graph.num_classes).to(context.device)
-        step_generator = torch.Generator(device=context.device).manual_seed(seed)
-        engine = make_engine(model, subgraphs, params, sigma, step_generator, private)
+        model = build_dense_model(params, graph.num_features, graph.num_classes, context.public).to(context.device)
+        engine = make_engine(model, subgraphs, params, sigma, context.secret, private)
         for _ in tqdm(range(params.steps), desc="dp-gnn", unit="step", disable=not context.progress):
             engine.step(batch_all)
         if private:

@@ -45,6 +45,12 @@ class DPSBM(Mechanism):
     stages = ("sizes", "edges", "features")
     default_split = {"sizes": 0.2, "edges": 0.3, "features": 0.5}
 
+    def memory_estimate(self, graph: GraphDataset, params: DPSBMParams) -> tuple[float, str]:
+        """The synthetic features: float32 means and Bernoulli draws, [n', F] each, n' = num_nodes (default at most
+        about the public node count); the edges are checked by the block sampler itself."""
+        nodes = params.num_nodes or graph.num_nodes
+        return 12.0 * nodes * graph.num_features, "lower method.num_nodes"
+
     def release(self, graph: GraphDataset, params: DPSBMParams, context: ReleaseContext) -> Data:
         d, c = graph.data, graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
@@ -54,4 +60,4 @@ class DPSBM(Mechanism):
         pairs = context.gaussian("edges", edges, pair_edges_sensitivity(params.degree_cap, c))
         features = d.x[labelled].clamp(0.0, 1.0)  # per-entry, data-independent: Bernoulli features live in [0, 1]
         sums = context.gaussian("features", feature_sums(features, y, c, params.feature_clip), params.feature_clip)
-        return sample_sbm_graph(counts, pairs, sums, params.num_nodes, context.generator)
+        return sample_sbm_graph(counts, pairs, sums, params.num_nodes, context.public)

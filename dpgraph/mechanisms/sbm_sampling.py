@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import coalesce, to_undirected
+
+from dpgraph.data.sbm import sample_blocks
 
 
 def apportion(weights: Tensor, total: int) -> list[int]:
@@ -28,24 +29,6 @@ def block_probabilities(counts: Tensor, pair_edges: Tensor, scale: float) -> Ten
     pairs = torch.where(rows == cols, n[rows] * (n[rows] - 1).clamp_min(1.0) / 2, n[rows] * n[cols])
     probs[rows, cols] = (pair_edges.clamp_min(0.0) / pairs * scale).clamp(0.0, 1.0)
     return torch.maximum(probs, probs.T)
-
-
-def sample_blocks(sizes: list[int], probs: Tensor, rng: np.random.Generator) -> Tensor:
-    """Undirected SBM edges: per block, Binomial(#pairs, p) edges drawn uniformly (duplicates merged), which
-    scales with the number of edges rather than n^2."""
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    chunks = []
-    for a in range(len(sizes)):
-        for b in range(a, len(sizes)):
-            pairs = sizes[a] * (sizes[a] - 1) // 2 if a == b else sizes[a] * sizes[b]
-            m = rng.binomial(pairs, float(probs[a, b])) if pairs > 0 else 0
-            u = offsets[a] + rng.integers(0, sizes[a], m)
-            w = offsets[b] + rng.integers(0, sizes[b], m)
-            keep = u != w
-            chunks.append(np.stack([u[keep], w[keep]]))
-    edges = torch.from_numpy(np.concatenate(chunks, axis=1)).long()
-    n = int(offsets[-1])
-    return coalesce(to_undirected(edges, num_nodes=n), num_nodes=n)
 
 
 def sample_sbm_graph(counts: Tensor, pair_edges: Tensor, sums: Tensor, num_nodes: int | None,

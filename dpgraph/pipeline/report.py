@@ -13,13 +13,27 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+_RANDOMNESS = {
+    "secret": "noise, batch selection and sampler keys come from fresh operating-system entropy, recorded nowhere",
+    "secure": "noise, batch selection and sampler keys are drawn from the OS CSPRNG (guarded Gaussian sampler)",
+}
+
+
 def _privacy_lines(privacy: dict[str, Any]) -> list[str]:
     if not privacy["private"]:
         return ["**Not private.** This run is a non-private reference: no differential-privacy guarantee.", ""]
+    if privacy["release"]:
+        origin = f"Randomness: `{privacy['randomness']}` ({_RANDOMNESS[privacy['randomness']]})."
+    else:
+        origin = f"**NOT A RELEASE.** {privacy['warning']}."
     lines = [
         f"**({privacy['epsilon']:.4g}, {privacy['delta']:.3g})-DP, {privacy['unit']}-level** "
-        f"(target ε = {privacy['target_epsilon']:.4g}; accountant: {privacy['accountant']}). "
-        "ε is computed from the recorded events below; `dpgraph`'s accounting core recomputes it from privacy.json.",
+        f"(target ε = {privacy['target_epsilon']:.4g}; accountant: {privacy['accountant']}, accounted with "
+        f"{privacy['accounted_with']}). "
+        "ε is computed from the recorded events below; `dpgraph`'s accounting core recomputes it from "
+        "release/privacy.json.",
+        "",
+        origin,
         "",
         "| stage | event | ε of the stage alone |",
         "|---|---|---|",
@@ -46,10 +60,13 @@ def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict
         f"{dataset['num_test']} test",
         f"- method: **{config['method']['name']}**, seed {config['seed']}",
         "",
-        "## Privacy",
+        "## Privacy (published: `release/` holds the released artefact, privacy.json and config.yaml)",
         "",
         *_privacy_lines(privacy),
-        f"## Utility (train on the released graph, score on the real {nodes} nodes)",
+        "Everything below is **private analysis**: it reads the real graph outside the privacy ledger. Keep it with "
+        "the data owner; publish `release/` only.",
+        "",
+        f"## Utility (private analysis: train on the release, score on the real {nodes} nodes)",
         "",
         f"{len(metrics['utility'][next(iter(metrics['utility']))]['per_seed'])} evaluation seeds, "
         f"{ev['epochs']} epochs, no model selection on real labels.",
@@ -61,11 +78,11 @@ def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict
         per_seed = ", ".join(f"{a:.3f}" for a in res["per_seed"])
         lines.append(f"| {model} | {res['test_acc_mean']:.4f} ± {res['test_acc_std']:.4f} | {per_seed} |")
     if metrics.get("fidelity"):
-        lines += ["", "## Structural fidelity (evaluation only; computed on the real graph, not private)", "",
+        lines += ["", "## Structural fidelity (private analysis: compared with the real graph)", "",
                   "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics["fidelity"].items()]
-    lines += ["", "## Timing (seconds)", "", "| phase | s |", "|---|---|"]
+    lines += ["", "## Timing (private analysis; seconds)", "", "| phase | s |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" for k, v in metrics["timing_s"].items()]
     if plots:
-        lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+        lines += ["", "## Plots (private analysis: they draw the real graph)", ""] + [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"

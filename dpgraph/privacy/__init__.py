@@ -1,4 +1,5 @@
-"""Privacy-accounting core: events, accountants (RDP, PRV), calibration, budget splitting and the ledger.
+"""Privacy-accounting core: events, accountants (analytic Gaussian, PLD, PRV, RDP; ``auto`` picks the tightest that
+applies), calibration, budget splitting and the ledger.
 
 Every DP mechanism of dpgraph records its events in one ``PrivacyLedger``; the run's epsilon comes only from
 ``compute_epsilon`` on those events.
@@ -7,7 +8,7 @@ Every DP mechanism of dpgraph records its events in one ``PrivacyLedger``; the r
 from dpgraph.privacy.budget import split_targets
 from dpgraph.privacy.calibration import noise_multiplier_for
 from dpgraph.privacy.dpsgd import dpsgd_event_factory
-from dpgraph.privacy.epsilon import compute_epsilon
+from dpgraph.privacy.epsilon import accounting_method, compute_epsilon
 from dpgraph.privacy.events import (
     ComposedEvent,
     GaussianEvent,
@@ -20,8 +21,10 @@ from dpgraph.privacy.events import (
 )
 from dpgraph.privacy.ledger import PrivacyLedger
 from dpgraph.privacy.rdp import RDP_ORDERS
+from dpgraph.privacy.validation import ACCOUNTANTS
 
 __all__ = [
+    "ACCOUNTANTS",
     "RDP_ORDERS",
     "ComposedEvent",
     "GaussianEvent",
@@ -31,6 +34,7 @@ __all__ = [
     "SampledWithoutReplacementEvent",
     "SelfComposedEvent",
     "SubgraphSampledGaussianEvent",
+    "accounting_method",
     "compute_epsilon",
     "dpsgd_event_factory",
     "event_from_dict",

@@ -1,21 +1,49 @@
-"""``compute_epsilon``: the single entry point that turns an event into epsilon at a given delta."""
+"""``compute_epsilon``: the single entry point that turns an event into epsilon at a given delta.
+
+``accountant="auto"`` (the default) takes the tightest method that applies: the exact analytic Gaussian if the
+whole composition is plain Gaussians, else PLD if every event is a (Poisson-subsampled) Gaussian and its PLD is
+of bounded size, else RDP. ``accounting_method`` names the method so chosen.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from dpgraph.privacy.analytic import analytic_gaussian_epsilon
 from dpgraph.privacy.events import PrivacyEvent, check_event
+from dpgraph.privacy.gaussians import is_plain_gaussian, sampled_gaussian_counts
+from dpgraph.privacy.pld import MAX_POINTS, pld_epsilon, pld_points
 from dpgraph.privacy.prv import prv_epsilon
-from dpgraph.privacy.rdp import rdp_curve, rdp_to_epsilon
+from dpgraph.privacy.rdp import rdp_epsilon
 from dpgraph.privacy.validation import check_accountant, check_delta
 
+METHODS: dict[str, Callable[[PrivacyEvent, float], float]] = {
+    "analytic-gaussian": analytic_gaussian_epsilon,
+    "pld": pld_epsilon,
+    "prv": prv_epsilon,
+    "rdp": rdp_epsilon,
+}
 
-def compute_epsilon(event: PrivacyEvent, delta: float, accountant: str = "rdp") -> float:
+
+def accounting_method(event: PrivacyEvent, accountant: str = "auto") -> str:
+    """The method ``compute_epsilon(event, delta, accountant)`` uses: ``accountant`` itself unless ``auto``."""
+    check_event(event, "event")
+    if check_accountant(accountant) != "auto":
+        return accountant
+    counts = sampled_gaussian_counts(event)
+    if counts is None:
+        return "rdp"
+    if is_plain_gaussian(counts):
+        return "analytic-gaussian"
+    return "pld" if pld_points(counts) <= MAX_POINTS else "rdp"
+
+
+def compute_epsilon(event: PrivacyEvent, delta: float, accountant: str = "auto") -> float:
     """Epsilon such that ``event`` is (epsilon, delta)-DP: an upper bound, never below the truth.
 
-    ``accountant="rdp"`` handles every event; ``"prv"`` (tighter) only (Poisson-subsampled) Gaussians and
-    raises DPGraphError suggesting ``rdp`` otherwise.
+    ``rdp`` handles every event; ``analytic-gaussian`` (exact) only compositions of plain Gaussians; ``pld`` and
+    ``prv`` (numerically tight) only (Poisson-subsampled) Gaussians. An explicit method that does not apply raises
+    DPGraphError naming one that does.
     """
-    check_event(event, "event")
-    delta = check_delta(delta)
-    if check_accountant(accountant) == "prv":
-        return prv_epsilon(event, delta)
-    return rdp_to_epsilon(rdp_curve(event), delta)
+    method = accounting_method(event, accountant)
+    return METHODS[method](event, check_delta(delta))

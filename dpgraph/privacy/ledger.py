@@ -1,8 +1,9 @@
 """``PrivacyLedger``: the one record of every DP event of a run; the run's epsilon is computed from it alone.
 
-``epsilon()`` accounts the composition of ALL recorded events (with the ledger's accountant).
-``stage_epsilons()`` accounts each stage's events on their own: a per-stage "share" for reports, which does
-not add up to ``epsilon()`` (composition is sub-additive under RDP/PRV).
+``epsilon()`` accounts the composition of ALL recorded events (with the ledger's accountant; ``auto`` by default,
+see :mod:`dpgraph.privacy.epsilon`), ``accounted_with()`` names the method that produced it.
+``stage_epsilons()`` accounts each stage's events on their own (``stage_accounted_with()``: by which method): a
+per-stage "share" for reports, which does not add up to ``epsilon()`` (composition is sub-additive).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dpgraph.errors import DPGraphError
-from dpgraph.privacy.epsilon import compute_epsilon
+from dpgraph.privacy.epsilon import accounting_method, compute_epsilon
 from dpgraph.privacy.events import ComposedEvent, PrivacyEvent, check_event, event_from_dict
 from dpgraph.privacy.validation import check_accountant, check_delta
 
@@ -21,7 +22,7 @@ UNITS = ("node", "edge")
 class PrivacyLedger:
     """Append-only list of ``(stage, event)`` under one delta, privacy unit and accountant."""
 
-    def __init__(self, delta: float, unit: str, accountant: str = "rdp") -> None:
+    def __init__(self, delta: float, unit: str, accountant: str = "auto") -> None:
         if unit not in UNITS:
             raise DPGraphError(f"privacy unit must be one of {', '.join(UNITS)}, got {unit!r}")
         self.delta = check_delta(delta)
@@ -40,19 +41,30 @@ class PrivacyLedger:
         """A copy of the recorded ``(stage, event)`` pairs, in order."""
         return list(self._events)
 
-    def _epsilon_of(self, events: list[PrivacyEvent]) -> float:
-        return compute_epsilon(ComposedEvent(tuple(events)), self.delta, self.accountant)
+    def _composition(self) -> ComposedEvent:
+        return ComposedEvent(tuple(event for _, event in self._events))
 
-    def epsilon(self) -> float:
-        """Epsilon of the composition of all recorded events (0 if none)."""
-        return self._epsilon_of([event for _, event in self._events])
-
-    def stage_epsilons(self) -> dict[str, float]:
-        """Each stage's events accounted alone, in order of first appearance."""
+    def _stages(self) -> dict[str, ComposedEvent]:
         stages: dict[str, list[PrivacyEvent]] = {}
         for stage, event in self._events:
             stages.setdefault(stage, []).append(event)
-        return {stage: self._epsilon_of(events) for stage, events in stages.items()}
+        return {stage: ComposedEvent(tuple(events)) for stage, events in stages.items()}
+
+    def epsilon(self) -> float:
+        """Epsilon of the composition of all recorded events (0 if none)."""
+        return compute_epsilon(self._composition(), self.delta, self.accountant)
+
+    def accounted_with(self) -> str:
+        """The method (``analytic-gaussian``, ``pld``, ``prv`` or ``rdp``) that ``epsilon()`` uses."""
+        return accounting_method(self._composition(), self.accountant)
+
+    def stage_epsilons(self) -> dict[str, float]:
+        """Each stage's events accounted alone, in order of first appearance."""
+        return {stage: compute_epsilon(event, self.delta, self.accountant) for stage, event in self._stages().items()}
+
+    def stage_accounted_with(self) -> dict[str, str]:
+        """The method that each of ``stage_epsilons()`` uses."""
+        return {stage: accounting_method(event, self.accountant) for stage, event in self._stages().items()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (the privacy.json of a run)."""
@@ -62,15 +74,17 @@ class PrivacyLedger:
             "delta": self.delta,
             "unit": self.unit,
             "accountant": self.accountant,
+            "accounted_with": self.accounted_with(),
             "events": [{"stage": stage, "event": event.to_dict()} for stage, event in self._events],
             "stage_epsilons": self.stage_epsilons(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PrivacyLedger:
-        """Rebuild a ledger from ``to_dict()`` output; epsilons are recomputed, never trusted."""
+        """Rebuild a ledger from ``to_dict()`` output (accountant ``auto`` if none is named); epsilons and the
+        methods that produce them are recomputed, never trusted."""
         try:
-            ledger = cls(data["delta"], data["unit"], data.get("accountant", "rdp"))
+            ledger = cls(data["delta"], data["unit"], data.get("accountant", "auto"))
             for entry in data["events"]:
                 ledger.record(entry["stage"], event_from_dict(entry["event"]))
         except (KeyError, TypeError) as err:

@@ -1,9 +1,9 @@
 """PRV accountant (Gopi, Lee, Wutschitz 2021): numerically tight epsilon via opacus' ``PRVAccountant``.
 
-Supports compositions of Poisson-subsampled Gaussians and plain Gaussians (a plain Gaussian is the sampled
-Gaussian with q = 1). The result is the accountant's certified upper bound, i.e. the estimate plus
-``EPS_ERROR``, computed with ``delta_error = delta / 1000`` (so below epsilon ~0.05 ``rdp`` can be tighter).
-Settings whose discretisation grid would exceed ``MAX_GRID_POINTS`` (huge epsilon, or ~10^5+ steps) are
+Supports compositions of Poisson-subsampled Gaussians and plain Gaussians (:mod:`dpgraph.privacy.gaussians`; a
+plain Gaussian is the sampled Gaussian with q = 1). The result is the accountant's certified upper bound, i.e. the
+estimate plus ``EPS_ERROR``, computed with ``delta_error = delta / 1000`` (so below epsilon ~0.05 ``rdp`` can be
+tighter). Settings whose discretisation grid would exceed ``MAX_GRID_POINTS`` (huge epsilon, or ~10^5+ steps) are
 refused rather than allowed to exhaust memory.
 """
 
@@ -11,42 +11,20 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import Counter
 
 import numpy as np
 from opacus.accountants import PRVAccountant
 
 from dpgraph.errors import DPGraphError
-from dpgraph.privacy.events import (
-    ComposedEvent,
-    GaussianEvent,
-    PoissonSampledEvent,
-    PrivacyEvent,
-    SelfComposedEvent,
-)
+from dpgraph.privacy.events import GaussianEvent, PoissonSampledEvent, PrivacyEvent
+from dpgraph.privacy.gaussians import SampledGaussians, require_sampled_gaussians
 from dpgraph.privacy.rdp import rdp_curve, rdp_to_epsilon
 
 EPS_ERROR = 0.01
 MAX_GRID_POINTS = 10_000_000  # ~2 GB of working memory in opacus' discretisation
 
 
-def sampled_gaussian_counts(event: PrivacyEvent, times: int = 1) -> Counter[tuple[float, float]]:
-    """Flatten ``event`` into ``{(noise_multiplier, sampling_probability): count}``."""
-    if isinstance(event, GaussianEvent):
-        return Counter({(event.noise_multiplier, 1.0): times})
-    if isinstance(event, PoissonSampledEvent) and isinstance(event.event, GaussianEvent):
-        return Counter({(event.event.noise_multiplier, event.sampling_probability): times})
-    if isinstance(event, SelfComposedEvent):
-        return sampled_gaussian_counts(event.event, times * event.count)
-    if isinstance(event, ComposedEvent):
-        return sum((sampled_gaussian_counts(e, times) for e in event.events), Counter())
-    raise DPGraphError(
-        f"the prv accountant only handles (Poisson-subsampled) Gaussian events, not {type(event).__name__}; "
-        "use accountant 'rdp'"
-    )
-
-
-def grid_points(counts: Counter[tuple[float, float]], delta_error: float) -> float:
+def grid_points(counts: SampledGaussians, delta_error: float) -> float:
     """Size of the grid opacus will discretise on: ``2 L / mesh``, with the domain half-width ``L`` and the
     mesh of ``PRVAccountant._get_domain`` (L from RDP bounds, here on ``RDP_ORDERS``)."""
     total = sum(counts.values())
@@ -65,7 +43,7 @@ def grid_points(counts: Counter[tuple[float, float]], delta_error: float) -> flo
 
 def prv_epsilon(event: PrivacyEvent, delta: float) -> float:
     """Upper bound on epsilon at ``delta`` for ``event`` by numerical PRV composition."""
-    counts = sampled_gaussian_counts(event)
+    counts = require_sampled_gaussians(event, "prv")
     if not counts:
         return 0.0
     points = grid_points(counts, delta / 1000)

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 from dpgraph.errors import DPGraphError
 
-ACCOUNTANTS = ("rdp", "prv")
+ACCOUNTANTS = ("auto", "analytic-gaussian", "pld", "prv", "rdp")
 
 
 def check_positive(value: object, name: str) -> float:

@@ -1,9 +1,9 @@
 """Node-stable ego-net sampler: the ``hops``-hop neighbourhood of each root along fan-out-capped edges.
 
 Each node ``u`` keeps the ``fanout`` of its neighbours with the smallest edge priorities (``keep(u)``); the priority
-of edge ``u -> w`` is a keyed hash of ``(u, w, seed)`` with a seed drawn from the generator, so it does not depend
-on any other edge; the subgraph of root ``r`` is every node reachable from ``r`` by at most ``hops`` steps ``u ->
-keep(u)``. For ``hops = 0`` the subgraphs are the roots alone.
+of edge ``u -> w`` is a keyed hash of ``(u, w, key)`` with a key drawn from the run's secret randomness, so it does
+not depend on any other edge; the subgraph of root ``r`` is every node reachable from ``r`` by at most ``hops``
+steps ``u -> keep(u)``. For ``hops = 0`` the subgraphs are the roots alone.
 
 Node-stability (the precondition of :mod:`dpgraph.privacy.k_occurrence`). The priorities of G and of G' = G - v
 agree on every edge they share (the hash couples them). ``keep(u)`` differs between them only if ``v`` is in
@@ -14,8 +14,10 @@ differ.
 
 Occurrence bound. ``v`` is in the row of ``r`` only if a chain ``r -> u_1 -> ... -> v`` of length <= hops exists,
 each step along an edge of G. On a graph of maximum degree ``D`` at most ``sum_{i<=hops} D^i`` roots reach ``v``, so
-``K = min(N, sum_{i=0}^{hops} D^i)``. ``D`` must be PUBLIC: the caller promises it, and :func:`ego_subgraphs`
-refuses a graph that breaks the promise. ``hops = 0`` needs no promise (``K = 1``). The fan-out only bounds the size
+``K = min(N, sum_{i=0}^{hops} D^i)``. ``D`` must be PUBLIC: the caller promises it, and
+:func:`check_degree_promise` refuses a graph that breaks the promise (naming the promise, never the graph's degrees),
+before any private computation. The guarantee is node-level DP among graphs that keep the promise: the refusal
+itself reveals that one bit. ``hops = 0`` needs no promise (``K = 1``). The fan-out only bounds the size
 of a row, ``S = sum_{i<=hops} fanout^i``; it does not lower ``K``, since a node with many neighbours can be kept by
 all of them. (A cap on how often a node is kept would make removing one node free slots elsewhere and break node-
 stability; see :mod:`dpgraph.sampling.random_walk`.)
@@ -28,6 +30,7 @@ from torch import Tensor
 from torch_geometric.utils import coalesce, degree, to_undirected
 
 from dpgraph.errors import DPGraphError
+from dpgraph.privacy.randomness import SecretRandomness
 from dpgraph.sampling.rows import dedupe_rows, pack_rows
 from dpgraph.sampling.subgraphs import PAD, SubgraphSet
 
@@ -61,12 +64,22 @@ def fanout_table(edge_index: Tensor, num_nodes: int, fanout: int, seed: int) -> 
     return table[:, :fanout]
 
 
+def check_degree_promise(edge_index: Tensor, num_nodes: int, max_degree: int) -> None:
+    """Raise DPGraphError if some node has more than ``max_degree`` neighbours; the message names only the promise."""
+    simple = to_undirected(edge_index, num_nodes=num_nodes)
+    loops = simple[0] == simple[1]
+    top = int(degree(simple[0, ~loops], num_nodes).max()) if simple.numel() else 0
+    if top > max_degree:
+        raise DPGraphError(f"the graph breaks the degree promise sampler.max_degree={max_degree} (some node has more "
+                           "neighbours), so the node-level occurrence bound would not hold; raise the promise or use "
+                           "hops: 0")
+
+
 def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, fanout: int,
-                  generator: torch.Generator, max_degree: int | None = None) -> SubgraphSet:
+                  randomness: SecretRandomness, max_degree: int | None = None) -> SubgraphSet:
     """The ego-net :class:`SubgraphSet` of ``roots`` (distinct node ids); see the module docstring.
 
-    ``hops >= 1`` needs ``max_degree`` (the public degree promise); a graph with a node of larger degree raises
-    DPGraphError, because the occurrence bound would not hold."""
+    ``hops >= 1`` needs ``max_degree`` (the public degree promise), checked by :func:`check_degree_promise`."""
     roots = torch.as_tensor(roots, dtype=torch.long, device=edge_index.device).flatten()
     if roots.numel() == 0 or roots.unique().numel() != roots.numel():
         raise ValueError("roots must be a non-empty list of distinct node ids")
@@ -76,13 +89,8 @@ def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, 
         return SubgraphSet(roots.unsqueeze(1), occurrence_bound=1, node_stable=True, sampler="ego")
     if max_degree is None or max_degree < 1:
         raise DPGraphError("an ego sampler with hops >= 1 needs a public degree promise: set sampler.max_degree")
-    simple = to_undirected(edge_index, num_nodes=num_nodes)
-    top = int(degree(simple[0], num_nodes).max()) if simple.numel() else 0
-    if top > max_degree:
-        raise DPGraphError(f"the graph has a node of degree {top} > sampler.max_degree={max_degree}: the node-level "
-                           f"occurrence bound assumes every degree is <= max_degree; raise it or use hops: 0")
-    seed = int(torch.randint(2**40, (1,), generator=generator, device=generator.device))
-    table = fanout_table(edge_index, num_nodes, fanout, seed)
+    check_degree_promise(edge_index, num_nodes, max_degree)
+    table = fanout_table(edge_index, num_nodes, fanout, randomness.integer(40))
     levels, frontier = [roots.unsqueeze(1)], roots.unsqueeze(1)
     for _ in range(hops):
         nxt = table[frontier.clamp_min(0)]  # [N, w, fanout]

@@ -1,0 +1,74 @@
+"""Flatten an event into (Poisson-)sampled Gaussians, the form the analytic, PLD and PRV accountants take.
+
+``GaussianEvent(s)`` is ``(s, 1)`` and ``PoissonSampledEvent(q, GaussianEvent(s))`` is ``(s, q)``. Poisson
+sampling with ``q = 1`` and sampling without replacement with ``m = n`` keep every unit, so they are their inner
+event. Self-composition multiplies counts, composition adds them. Any other event has no such form.
+
+Plain Gaussians compose exactly: ``s``-noise Gaussians are ``1/s``-GDP and ``mu_i``-GDP mechanisms compose
+(adaptively) to ``sqrt(sum mu_i^2)``-GDP (Dong, Roth, Su 2022), so multipliers ``s_i``, each applied ``count_i``
+times, make exactly one Gaussian of multiplier ``(sum count_i / s_i^2)^(-1/2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from dpgraph.errors import DPGraphError
+from dpgraph.privacy.events import (
+    ComposedEvent,
+    GaussianEvent,
+    PoissonSampledEvent,
+    PrivacyEvent,
+    SampledWithoutReplacementEvent,
+    SelfComposedEvent,
+)
+
+SampledGaussians = Counter[tuple[float, float]]  # {(noise_multiplier, sampling_probability): count}
+
+
+def sampled_gaussian_counts(event: PrivacyEvent, times: int = 1) -> SampledGaussians | None:
+    """``{(noise_multiplier, sampling_probability): count}`` of ``event``, or None if it has no such form."""
+    if isinstance(event, GaussianEvent):
+        return Counter({(event.noise_multiplier, 1.0): times})
+    if isinstance(event, PoissonSampledEvent):
+        if event.sampling_probability == 1.0:
+            return sampled_gaussian_counts(event.event, times)
+        if isinstance(event.event, GaussianEvent):
+            return Counter({(event.event.noise_multiplier, event.sampling_probability): times})
+        return None
+    if isinstance(event, SampledWithoutReplacementEvent):
+        return sampled_gaussian_counts(event.event, times) if event.sample_size == event.source_size else None
+    if isinstance(event, SelfComposedEvent):
+        return sampled_gaussian_counts(event.event, times * event.count)
+    if isinstance(event, ComposedEvent):
+        total: SampledGaussians = Counter()
+        for inner in event.events:
+            counts = sampled_gaussian_counts(inner, times)
+            if counts is None:
+                return None
+            total += counts
+        return total
+    return None
+
+
+def require_sampled_gaussians(event: PrivacyEvent, accountant: str) -> SampledGaussians:
+    """``sampled_gaussian_counts(event)``, or a DPGraphError naming ``accountant`` if it has no such form."""
+    counts = sampled_gaussian_counts(event)
+    if counts is None:
+        raise DPGraphError(
+            f"the {accountant} accountant only handles (Poisson-subsampled) Gaussian events, not sampling without "
+            "replacement, K-occurrence subgraph steps or subsampled compositions; use accountant 'rdp'"
+        )
+    return counts
+
+
+def is_plain_gaussian(counts: SampledGaussians) -> bool:
+    """Whether every entry is unsampled (``q = 1``)."""
+    return all(q == 1.0 for _, q in counts)
+
+
+def combined_noise_multiplier(counts: SampledGaussians) -> float:
+    """The one Gaussian multiplier ``(sum count / s^2)^(-1/2)`` of the plain Gaussians in ``counts`` (inf if none)."""
+    precision = math.fsum(count / sigma**2 for (sigma, q), count in counts.items() if q == 1.0)
+    return math.inf if precision == 0 else 1 / math.sqrt(precision)

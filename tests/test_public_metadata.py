@@ -1,0 +1,81 @@
+"""Public metadata comes from declarations, never from the private data: the release's shape ignores who is in it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from dpgraph.cli import main
+from dpgraph.config.load import load_config
+from dpgraph.data import load_graph_pt
+from dpgraph.pipeline import run_pipeline
+
+METHODS = {  # method settings, and the released rows they imply with 4 declared classes
+    "dp-centroid": ({"name": "dp-centroid"}, 4),
+    "dp-sbm": ({"name": "dp-sbm", "degree_cap": 3, "feature_clip": 2.0, "num_nodes": 40}, 40),
+    "dp-gcond": ({"name": "dp-gcond", "nodes_per_class": 2, "outer_steps": 1, "matching_steps": 1}, 8),
+}
+
+
+def write_graph(folder: Path, with_lonely_node: bool) -> Path:
+    """40 nodes of classes 0..2 on a ring, plus (optionally) node 'z', the only node of class 3, a test node."""
+    gen = torch.Generator().manual_seed(0)
+    rows = []
+    for i in range(40):
+        label = i % 3
+        features = (torch.rand(6, generator=gen) < 0.3).float()
+        features[label] = 1.0
+        rows.append([f"n{i}", label, *features.tolist(), ("train", "val", "test", "train")[i % 4]])
+    edges = [(f"n{i}", f"n{(i + 1) % 40}") for i in range(40)]
+    if with_lonely_node:
+        rows.append(["z", 3, *([1.0] * 6), "test"])
+        edges += [("z", "n0"), ("z", "n5")]
+    folder.mkdir(parents=True)
+    with open(folder / "nodes.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "label", *[f"x{j}" for j in range(6)], "split"])
+        writer.writerows(rows)
+    with open(folder / "edges.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["source", "target"])
+        writer.writerows(edges)
+    return folder
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_only_node_of_a_class_being_a_test_node_does_not_change_the_release_shape(method, tmp_path, write_pipeline):
+    shapes = []
+    for with_node in (True, False):
+        folder = write_graph(tmp_path / f"graph-{with_node}", with_node)
+        config = {
+            "name": "meta", "seed": 0,
+            "dataset": {"name": "csv", "path": str(folder), "num_classes": 4, "split": "public"},
+            "privacy": {"epsilon": 4.0, "delta": 1e-3, "unit": "node"},
+            "method": METHODS[method][0],
+            "evaluate": {"models": ["mlp"], "seeds": 1, "epochs": 1, "fidelity": False},
+        }
+        result = run_pipeline(load_config(write_pipeline(config, name=f"{with_node}.yaml")),
+                              out_dir=tmp_path / f"run-{with_node}", progress=False)
+        released = load_graph_pt(result.release_dir / "synthetic" / "graph.pt")
+        events = [(e["stage"], sorted(e["event"])) for e in result.privacy["events"]]
+        shapes.append((tuple(released.x.shape), events, result.privacy["epsilon"]))
+    assert shapes[0] == shapes[1]
+    assert shapes[0][0] == (METHODS[method][1], 6)
+
+
+@pytest.mark.parametrize(("method", "setting"), [("dp-sbm", "method.num_nodes=200000"),
+                                                 ("dp-gcond", "method.nodes_per_class=20000"),
+                                                 ("dp-gnn", "method.hidden=100000")])
+def test_mechanism_sizes_that_would_exhaust_memory_are_refused_before_any_work(method, setting, tmp_path, monkeypatch,
+                                                                               smoke_config, write_pipeline):
+    monkeypatch.setenv("DPGRAPH_MEMORY_LIMIT_GB", "0.01")  # 10 MiB: the SBM graph fits, these settings do not
+    smoke_config["method"] = {"name": method}
+    out = CliRunner().invoke(main, ["run", str(write_pipeline(smoke_config)), "--out", str(tmp_path / "x"),
+                                    "--set", setting])
+    assert out.exit_code == 2
+    assert f"method '{method}' needs about" in out.output and "GiB" in out.output and "lower method." in out.output
+    assert len(out.output.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
