@@ -41,6 +41,16 @@ def _grid_points(grid: list[str]) -> list[tuple[str, ...]]:
     return list(itertools.product(*axes))
 
 
+def _epsilon(text: str) -> float | None:
+    """A budget of --epsilons: a positive number, or null for a non-private run."""
+    if text == "null":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor null") from None
+
+
 def main() -> None:
     try:
         _sweep()
@@ -52,7 +62,8 @@ def main() -> None:
 def _sweep() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pipelines", nargs="+")
-    parser.add_argument("--epsilons", nargs="+", type=float, default=[1.0, 4.0, 8.0])
+    parser.add_argument("--epsilons", nargs="+", type=_epsilon, default=[1.0, 4.0, 8.0],
+                        help="budgets to sweep; null runs the pipeline's non-private reference")
     parser.add_argument("--seeds", type=int, default=5, help="mechanism seeds 0 .. N-1")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1|V2|...",
@@ -64,7 +75,8 @@ def _sweep() -> None:
     runs: dict[tuple[str, tuple[str, ...], float], list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, (path, point, epsilon, seed) in enumerate(tqdm(jobs, desc="sweep", unit="run")):
-            overrides = ["privacy.randomness=reproducible", *args.overrides, *point, f"privacy.epsilon={epsilon}",
+            budget = "null" if epsilon is None else epsilon
+            overrides = ["privacy.randomness=reproducible", *args.overrides, *point, f"privacy.epsilon={budget}",
                          f"seed={seed}"]
             result = run_pipeline(load_config(path, overrides), out_dir=Path(tmp) / str(i), device=args.device,
                                   progress=False)
