@@ -45,7 +45,8 @@ def main() -> None:
 @click.option("--data-root", type=click.Path(file_okay=False),
               help="Dataset folder (default $DPGRAPH_DATA, else ./datasets).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
-@click.option("--quiet", is_flag=True, help="No progress bars; print only the run directory.")
+@click.option("--quiet", is_flag=True, help="No progress bars; print only the run directory (bars show only on a "
+              "terminal).")
 @_user_errors
 def run(pipeline: str, out_dir: str | None, overrides: tuple[str, ...], data_root: str | None, device: str,
         quiet: bool) -> None:
@@ -55,7 +56,8 @@ def run(pipeline: str, out_dir: str | None, overrides: tuple[str, ...], data_roo
     config = load_config(pipeline, overrides)
     from dpgraph.pipeline import run_pipeline  # after validation: torch loads only for a valid pipeline
 
-    result = run_pipeline(config, out_dir=out_dir, data_root=data_root, device=device, progress=not quiet)
+    progress = not quiet and sys.stderr.isatty()
+    result = run_pipeline(config, out_dir=out_dir, data_root=data_root, device=device, progress=progress)
     if quiet:
         click.echo(str(result.out_dir))
         return
