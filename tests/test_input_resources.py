@@ -141,3 +141,17 @@ def test_planetoid_cache_is_keyed_by_raw_content(tmp_path, monkeypatch):
     assert second != first
     assert (second / "Cora" / "raw" / "ind.cora.x").read_bytes() == b"two"
     assert (first / "Cora" / "raw" / "ind.cora.x").read_bytes() == b"one"
+
+
+@pytest.mark.parametrize(("method", "setting"), [("dp-sbm", "method.num_nodes=200000"),
+                                                 ("dp-gcond", "method.nodes_per_class=20000"),
+                                                 ("dp-gnn", "method.hidden=100000")])
+def test_mechanism_sizes_that_would_exhaust_memory_are_refused_before_any_work(method, setting, tmp_path, monkeypatch,
+                                                                               smoke_config, write_pipeline):
+    monkeypatch.setenv("DPGRAPH_MEMORY_LIMIT_GB", "0.01")  # 10 MiB: the SBM graph fits, these settings do not
+    smoke_config["method"] = {"name": method}
+    out = CliRunner().invoke(main, ["run", str(write_pipeline(smoke_config)), "--out", str(tmp_path / "x"),
+                                    "--set", setting])
+    assert out.exit_code == 2
+    assert f"method '{method}' needs about" in out.output and "GiB" in out.output and "lower method." in out.output
+    assert len(out.output.strip().splitlines()) == 1 and not (tmp_path / "x").exists()

@@ -1,4 +1,4 @@
-"""Public metadata comes from declarations, never from the private data: the release's shape ignores who is in it."""
+"""Public metadata comes from declarations or the config, never from the private data (class count, the delta bound)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dpgraph.cli import main
 from dpgraph.config.load import load_config
 from dpgraph.data import load_graph_pt
 from dpgraph.pipeline import run_pipeline
+from dpgraph.pipeline.run import delta_suggestion
 
 METHODS = {  # method settings, and the released rows they imply with 4 declared classes
     "dp-centroid": ({"name": "dp-centroid"}, 4),
@@ -67,15 +68,14 @@ def test_only_node_of_a_class_being_a_test_node_does_not_change_the_release_shap
     assert shapes[0][0] == (METHODS[method][1], 6)
 
 
-@pytest.mark.parametrize(("method", "setting"), [("dp-sbm", "method.num_nodes=200000"),
-                                                 ("dp-gcond", "method.nodes_per_class=20000"),
-                                                 ("dp-gnn", "method.hidden=100000")])
-def test_mechanism_sizes_that_would_exhaust_memory_are_refused_before_any_work(method, setting, tmp_path, monkeypatch,
-                                                                               smoke_config, write_pipeline):
-    monkeypatch.setenv("DPGRAPH_MEMORY_LIMIT_GB", "0.01")  # 10 MiB: the SBM graph fits, these settings do not
-    smoke_config["method"] = {"name": method}
-    out = CliRunner().invoke(main, ["run", str(write_pipeline(smoke_config)), "--out", str(tmp_path / "x"),
-                                    "--set", setting])
-    assert out.exit_code == 2
-    assert f"method '{method}' needs about" in out.output and "GiB" in out.output and "lower method." in out.output
-    assert len(out.output.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+@pytest.mark.parametrize("num_nodes", [300, 2708, 100_000, 10**7])
+def test_delta_refusal_suggests_a_delta_that_would_be_accepted(num_nodes):
+    suggestion = delta_suggestion(num_nodes)
+    assert suggestion < 1 / num_nodes and suggestion >= 1 / (100 * num_nodes)
+
+
+def test_delta_refusal_message(tmp_path, smoke_config, write_pipeline):
+    smoke_config["privacy"]["delta"] = 0.01
+    out = CliRunner().invoke(main, ["run", str(write_pipeline(smoke_config)), "--out", str(tmp_path / "x")])
+    assert out.exit_code == 2 and "must be < 1/n" in out.output and "--set privacy.delta=0.0001" in out.output
+    assert not (tmp_path / "x").exists()
