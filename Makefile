@@ -4,6 +4,9 @@ PYTHON ?= python3
 DPGRAPH_DATA ?= $(if $(wildcard ../shared/datasets/Cora/raw),$(abspath ../shared/datasets),$(abspath datasets))
 export DPGRAPH_DATA
 
+# the layering contract of pyproject.toml's [tool.importlinter]
+LINT_IMPORTS = $(PYTHON) -c 'import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))'
+
 .PHONY: install install-test run test lint
 
 install:
@@ -17,8 +20,10 @@ run: install
 	$(PYTHON) -m dpgraph run pipelines/cora.yaml
 
 test: install-test
-	$(PYTHON) -m ruff check dpgraph tests benchmarks
+	$(PYTHON) -m ruff check dpgraph tests benchmarks examples
+	$(LINT_IMPORTS)
 	$(PYTHON) -m pytest
 
 lint:
-	$(PYTHON) -m ruff check dpgraph tests benchmarks
+	$(PYTHON) -m ruff check dpgraph tests benchmarks examples
+	$(LINT_IMPORTS)

@@ -18,15 +18,14 @@ from dpgraph.condensation import (
     ExactClassGradients,
     SyntheticGraph,
     condense,
-    propagate,
     random_features,
     real_sample_features,
 )
 from dpgraph.config.sections import DatasetSection
 from dpgraph.data import load_dataset, resolve_data_root
 from dpgraph.data.registry import NoParams
-from dpgraph.evaluation.features import prepare_features
 from dpgraph.evaluation.utility import TrainSettings, evaluate_utility, scoring_on
+from dpgraph.graphops import normalized_sparse_adjacency, prepare_features, propagate
 
 
 def _parse() -> argparse.Namespace:
@@ -62,7 +61,7 @@ def main() -> None:
     d, c = graph.data, graph.num_classes
     start = time.perf_counter()
     x = prepare_features(d.x, True)
-    propagated = propagate(x, d.edge_index, graph.num_nodes, args.k)
+    propagated = propagate(x, normalized_sparse_adjacency(d.edge_index, graph.num_nodes), args.k)
     oracle = ExactClassGradients(propagated, d.y, d.train_mask)
     gen = torch.Generator().manual_seed(args.seed)
     counts = [args.per_class] * c

@@ -10,7 +10,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_config": "dpgraph.config.load",
+    "load_config": "dpgraph.pipeline.config",
     "run_pipeline": "dpgraph.pipeline",
     "RunResult": "dpgraph.pipeline",
     "PrivacyLedger": "dpgraph.privacy",

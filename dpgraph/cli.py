@@ -51,7 +51,7 @@ def main() -> None:
 def run(pipeline: str, out_dir: str | None, overrides: tuple[str, ...], data_root: str | None, device: str,
         quiet: bool) -> None:
     """Run a pipeline file end to end and write its run directory."""
-    from dpgraph.config.load import load_config
+    from dpgraph.pipeline.config import load_config
 
     config = load_config(pipeline, overrides)
     from dpgraph.pipeline import run_pipeline  # after validation: torch loads only for a valid pipeline
@@ -106,7 +106,7 @@ def sample(pipeline: str, stats: bool, overrides: tuple[str, ...], data_root: st
     """Run only the subgraph sampler of a pipeline (its method's `sampler:` block) and print its statistics."""
     import json
 
-    from dpgraph.config.load import load_config
+    from dpgraph.pipeline.config import load_config
     from dpgraph.pipeline.sample import sample_pipeline
 
     config = load_config(pipeline, overrides)
@@ -127,7 +127,7 @@ def sample(pipeline: str, stats: bool, overrides: tuple[str, ...], data_root: st
 @click.option("--batch-size", type=int, help="Subgraph DP-SGD: fixed batch size (B), not --sample-rate.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
               help="A run's privacy.json: recompute its epsilon from the recorded events (no other event option).")
-@click.option("--accountant", type=click.Choice(["auto", "analytic-gaussian", "pld", "prv", "rdp"]),  # = ACCOUNTANTS
+@click.option("--accountant", type=click.Choice(["auto", "analytic-gaussian", "pld", "prv", "rdp"]),  # the choices
               help="auto (default: the tightest that applies), analytic-gaussian, pld, prv or rdp; with --ledger, the "
                    "ledger's own unless given.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

@@ -9,7 +9,8 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import subgraph, to_dense_adj
 
-from dpgraph.dpsgd.batch import DenseSubgraphBatch, normalized_adjacency
+from dpgraph.graphops import normalized_dense
+from dpgraph.sampling.dense_batch import DenseSubgraphBatch
 
 
 def dense_batch_one_by_one(x: Tensor, edge_index: Tensor, y: Tensor, subgraphs: Sequence[Tensor],
@@ -27,5 +28,5 @@ def dense_batch_one_by_one(x: Tensor, edge_index: Tensor, y: Tensor, subgraphs: 
         feats[i, : nodes.numel()] = x[nodes]
         mask[i, : nodes.numel()] = True
     roots = torch.stack([nodes[0] for nodes in subgraphs])
-    return DenseSubgraphBatch(feats, normalized_adjacency(adj, mask), mask, torch.zeros(count, dtype=torch.long),
+    return DenseSubgraphBatch(feats, normalized_dense(adj, mask), mask, torch.zeros(count, dtype=torch.long),
                               y[roots])

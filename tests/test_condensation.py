@@ -15,8 +15,6 @@ from dpgraph.condensation import (
     jittered_copies,
     layerwise_distance,
     matching_distance,
-    propagate,
-    propagate_roots,
     random_features,
     real_sample_features,
 )
@@ -24,6 +22,7 @@ from dpgraph.data.sbm import SBMParams, make_sbm_graph
 from dpgraph.data.split import random_split
 from dpgraph.errors import DPGraphError
 from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
+from dpgraph.graphops import normalized_sparse_adjacency, propagate, propagate_roots
 
 
 def _gen(seed: int = 0) -> torch.Generator:
@@ -81,12 +80,12 @@ def test_propagate_is_normalized_adjacency_power():
     a = dense + torch.eye(4)
     a_hat = a / torch.outer(a.sum(1), a.sum(1)).sqrt()
     x = torch.randn(4, 3, generator=_gen())
-    assert torch.allclose(propagate(x, edge_index, 4, 2), a_hat @ a_hat @ x, atol=1e-6)
+    assert torch.allclose(propagate(x, normalized_sparse_adjacency(edge_index, 4), 2), a_hat @ a_hat @ x, atol=1e-6)
 
 
 def test_exact_oracle_matches_hand_computed_gradient():
     edge_index, _ = _path_graph()
-    h = propagate(torch.randn(4, 3, generator=_gen()), edge_index, 4, 2)
+    h = propagate(torch.randn(4, 3, generator=_gen()), normalized_sparse_adjacency(edge_index, 4), 2)
     y, train = torch.tensor([0, 1, 0, 1]), torch.tensor([True, True, True, False])
     model = nn.Linear(3, 2)
     grads = ExactClassGradients(h, y, train).class_gradients(model, [0, 1])
@@ -110,8 +109,8 @@ def test_jittered_copies_repeat_the_clamped_rows_with_public_noise():
 
 def _sbm():
     data = random_split(make_sbm_graph(SBMParams(num_nodes=300)), (0.3, 0.2, 0.5), seed=0)
-    return data, ExactClassGradients(propagate(F.normalize(data.x, p=1.0, dim=1), data.edge_index, 300, 2),
-                                     data.y, data.train_mask)
+    adj = normalized_sparse_adjacency(data.edge_index, 300)
+    return data, ExactClassGradients(propagate(F.normalize(data.x, p=1.0, dim=1), adj, 2), data.y, data.train_mask)
 
 
 _SHORT = CondenseSettings(outer_steps=15, matching_steps=5, lr_features=0.01)

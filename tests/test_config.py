@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from dpgraph.cli import main
-from dpgraph.config.load import apply_overrides, load_config, parse_config
+from dpgraph.config.read import apply_overrides
 from dpgraph.errors import DPGraphError
+from dpgraph.pipeline.config import load_config, parse_config
 
 
 def _run(args: list[str]):

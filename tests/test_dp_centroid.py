@@ -10,10 +10,8 @@ from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
 from dpgraph.data.sbm import SBMParams, make_sbm_graph
 from dpgraph.data.split import random_split
-from dpgraph.evaluation.class_sums import normalized_class_sums
+from dpgraph.graphops import normalized_class_sums
 from dpgraph.mechanisms import MECHANISMS, ReleaseContext
-from dpgraph.privacy import PrivacyLedger, split_targets
-from dpgraph.privacy.randomness import GeneratorRandomness
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -34,12 +32,8 @@ def _graph() -> GraphDataset:
 
 def _release(graph: GraphDataset, epsilon: float = 2.0):
     mechanism = MECHANISMS.get("dp-centroid")()
-    ledger = PrivacyLedger(delta=1e-5, unit="node")
-    context = ReleaseContext(privacy=PrivacySection(epsilon=epsilon), ledger=ledger,
-                             stage_targets=split_targets(epsilon, mechanism.default_split),
-                             public=torch.Generator().manual_seed(0), secret=GeneratorRandomness.seeded(0),
-                             device=torch.device("cpu"))
-    return mechanism.release(graph, mechanism.Params(), context), ledger
+    context = ReleaseContext.create(PrivacySection(epsilon=epsilon, randomness="reproducible"), mechanism, seed=0)
+    return mechanism.release(graph, mechanism.Params(), context).data, context.budget.ledger
 
 
 def test_reads_only_training_features_and_labels():

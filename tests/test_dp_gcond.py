@@ -14,35 +14,43 @@ from privacy_reference import closed_form_gaussians_epsilon
 from torch import nn
 
 from dpgraph.cli import main
-from dpgraph.condensation import private_oracle
 from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerModel
-from dpgraph.config.load import load_config
-from dpgraph.dpsgd.clip import clip_factors
-from dpgraph.dpsgd.noise import add_gaussian_noise
-from dpgraph.dpsgd.per_sample import per_sample_gradients
+from dpgraph.dpsgd import (
+    PrivateGradientSum,
+    UnitSampling,
+    clipped_gradient_sum,
+    gradient_sum,
+    per_unit_gradients,
+    row_cross_entropy,
+)
+from dpgraph.errors import DPGraphError
 from dpgraph.mechanisms import base
-from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.pipeline import run_pipeline
+from dpgraph.pipeline.config import load_config
 from dpgraph.privacy import PrivacyLedger
+from dpgraph.privacy.noise import add_gaussian_noise, gaussian_release
 from dpgraph.privacy.randomness import GeneratorRandomness
 
 
 def oracle(sigma: float, q: float = 1.0, clip: float = 0.1, queries: int = 5) -> NoisyClassGradients:
     gen = torch.Generator().manual_seed(0)
     x, y = torch.randn(40, 6, generator=gen), torch.arange(40) % 3
-    return NoisyClassGradients(x, y, 3, clip, sigma, q, queries, GeneratorRandomness.seeded(1))
+    gradient_sum = PrivateGradientSum(row_cross_entropy, UnitSampling(40, sample_rate=q), clip, sigma,
+                                      GeneratorRandomness.seeded(1), max_calls=queries)
+    return NoisyClassGradients(x, y, 3, gradient_sum)
 
 
 def test_answers_are_per_class_sums_of_clipped_gradients():
     o = oracle(sigma=1e-9)
     model = nn.Linear(6, 3)
     answer = o.class_gradients(model, [0, 1, 2])
-    grads = list(per_sample_gradients(model, (o.x,), o.y).values())
+    grads = list(per_unit_gradients(model, row_cross_entropy, (o.x, o.y)).values())
+    clip = o.gradient_sum.clip_norm
     for c in range(3):
         rows = o.y == c
         norms = torch.sqrt(sum(g[rows].flatten(1).pow(2).sum(1) for g in grads))
-        assert bool((norms > o.clip_norm).all())  # every read really is clipped here
-        scale = (o.clip_norm / norms).view(-1, 1, 1)
+        assert bool((norms > clip).all())  # every read really is clipped here
+        scale = (clip / norms).view(-1, 1, 1)
         assert torch.allclose(answer[c][0], (grads[0][rows] * scale).sum(0), atol=1e-6)
 
 
@@ -52,7 +60,7 @@ def test_answers_carry_noise_of_std_sigma_c_and_the_budget_is_enforced():
     noise = torch.cat([answer[c][0].flatten() for c in range(3)])
     assert noise.std().item() == pytest.approx(3.0 * 0.1, rel=0.03)
     o.class_gradients(nn.Linear(6, 3), [0])
-    with pytest.raises(RuntimeError, match="2 queries"):
+    with pytest.raises(DPGraphError, match="calibrated for 2 noisy sums"):
         o.class_gradients(nn.Linear(6, 3), [0])
 
 
@@ -75,7 +83,7 @@ def gcond_config(tmp_path, **method) -> str:
         "privacy": {"epsilon": 4.0, "delta": 1e-5, "unit": "node"},
         "method": {"name": "dp-gcond", "nodes_per_class": 3, "outer_steps": 8, "matching_steps": 3,
                    "lr_features": 0.05} | method,
-        "evaluate": {"models": ["gcn"], "seeds": 1, "epochs": 20, "fidelity": False},
+        "evaluate": {"models": ["gcn"], "seeds": 1, "epochs": 20, "evaluators": ["utility"]},
     }
     path = tmp_path / "gcond.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -120,33 +128,33 @@ def test_every_private_read_is_clipped_and_noised(tmp_path, monkeypatch):
     the class sums behind the initialisation leave only through the Gaussian mechanism (sensitivity 1)."""
     reads, noised, releases = [], [], []
 
-    def spy_gradients(model, inputs, y):
-        grads = per_sample_gradients(model, inputs, y)
-        reads.append(grads)
-        return grads
-
-    def spy_clip(grads, clip_norm):
-        scale, norms = clip_factors(grads, clip_norm)
-        assert grads is reads[-1]
-        assert bool(((norms * scale) <= clip_norm * (1 + 1e-5)).all())
-        return scale, norms
+    def spy_clipped_sum(model, unit_loss, batch, clip_norm, *, groups, num_groups, method):
+        summed, norms = clipped_gradient_sum(model, unit_loss, batch, clip_norm, groups=groups,
+                                             num_groups=num_groups, method=method)
+        reference = per_unit_gradients(model, unit_loss, batch)  # independent: materialised, clipped by hand
+        scale = (clip_norm / torch.stack([g.flatten(1).pow(2).sum(1) for g in reference.values()]).sum(0).sqrt())
+        scale = scale.clamp(max=1.0)
+        for name, g in reference.items():
+            expected = torch.zeros_like(summed[name]).index_add_(0, groups, g * scale.view(-1, *[1] * (g.dim() - 1)))
+            torch.testing.assert_close(summed[name], expected, rtol=1e-4, atol=1e-6)
+        reads.append(clip_norm)
+        return summed, norms
 
     def spy_noise(summed, std, randomness):
         noised.append(std)
         return add_gaussian_noise(summed, std, randomness)
 
-    def spy_release(value, sensitivity, noise_multiplier, **kwargs):
+    def spy_release(value, sensitivity, spend, randomness):
         releases.append((value.clone(), sensitivity))
-        return gaussian_release(value, sensitivity, noise_multiplier, **kwargs)
+        return gaussian_release(value, sensitivity, spend, randomness)
 
-    monkeypatch.setattr(private_oracle, "per_sample_gradients", spy_gradients)
-    monkeypatch.setattr(private_oracle, "clip_factors", spy_clip)
-    monkeypatch.setattr(private_oracle, "add_gaussian_noise", spy_noise)
+    monkeypatch.setattr(gradient_sum, "clipped_gradient_sum", spy_clipped_sum)
+    monkeypatch.setattr(gradient_sum, "add_gaussian_noise", spy_noise)
     monkeypatch.setattr(base, "gaussian_release", spy_release)
     config = load_config(gcond_config(tmp_path, sample_rate=1.0, clip_norm=0.5))
     result = run_pipeline(config, out_dir=tmp_path / "run", progress=False)
     match = result.privacy["events"][1]["event"]
-    assert len(reads) == len(noised) == match["count"] == 8
+    assert reads == [0.5] * 8 and len(noised) == match["count"] == 8
     assert noised == [pytest.approx(0.5 * match["event"]["event"]["noise_multiplier"])] * 8
     assert len(releases) == 1 and releases[0][1] == 1.0 and releases[0][0].shape[0] == 3
 

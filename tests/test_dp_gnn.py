@@ -5,35 +5,23 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from click.testing import CliRunner
 from opacus.accountants import RDPAccountant
 from privacy_reference import dp_accounting_pld_epsilon
 
 from dpgraph.cli import main
-from dpgraph.config.load import load_config
-from dpgraph.dpsgd import DenseSGC, DPSGDEngine
+from dpgraph.dpsgd import UnitSampling
 from dpgraph.errors import DPGraphError
 from dpgraph.pipeline import run_pipeline
-from dpgraph.privacy import PoissonSampledEvent, PrivacyLedger, SelfComposedEvent
-from dpgraph.privacy.randomness import GeneratorRandomness
+from dpgraph.pipeline.config import load_config
+from dpgraph.privacy import GaussianEvent, PoissonSampledEvent, PrivacyLedger, SelfComposedEvent
 
 
-def singleton_engine(**kwargs) -> DPSGDEngine:
-    model = DenseSGC(4, 3, k=1)
-    settings = {"clip_norm": 1.0, "noise_multiplier": 2.0, "occurrences": None, "num_subgraphs": 50,
-                "sampler": "poisson", "sample_rate": 0.2} | kwargs
-    return DPSGDEngine(model, torch.optim.SGD(model.parameters(), lr=0.1), randomness=GeneratorRandomness.seeded(0),
-                      **settings)
-
-
-def test_one_node_subgraphs_are_accounted_as_plain_dp_sgd():
-    engine = singleton_engine()
-    engine.steps = 120
-    event = engine.event()
-    assert isinstance(event, SelfComposedEvent) and isinstance(event.event, PoissonSampledEvent)
+def test_one_node_units_are_accounted_as_plain_dp_sgd():
+    event = UnitSampling(50, sample_rate=0.2).event(2.0, 120)
+    assert event == SelfComposedEvent(PoissonSampledEvent(0.2, GaussianEvent(2.0)), 120)
     with pytest.raises(DPGraphError, match="Poisson"):
-        singleton_engine(sampler="fixed", batch_size=5, sample_rate=None)
+        UnitSampling(50, batch_size=5)
 
 
 def sbm_dp_gnn(tmp_path, **overrides) -> dict:
@@ -42,7 +30,7 @@ def sbm_dp_gnn(tmp_path, **overrides) -> dict:
         "dataset": {"name": "sbm", "split": "random", "num_nodes": 400},
         "privacy": {"epsilon": 4.0, "delta": 1e-5, "unit": "node"},
         "method": {"name": "dp-gnn", "model": "sgc", "sample_rate": 0.5, "steps": 60, "lr": 0.05},
-        "evaluate": {"fidelity": False},
+        "evaluate": {"evaluators": ["model-accuracy"]},
     }
     for key, value in overrides.items():
         section, _, field = key.partition(".")

@@ -13,15 +13,16 @@ from dpgraph.data.graph import GraphDataset
 from dpgraph.data.sbm import SBMParams, make_sbm_graph
 from dpgraph.data.split import random_split
 from dpgraph.mechanisms import MECHANISMS, ReleaseContext
-from dpgraph.mechanisms.gaussian import gaussian_release
 from dpgraph.mechanisms.sbm_statistics import (
     capped_pair_edges,
     class_counts,
     feature_sums,
     pair_edges_sensitivity,
 )
-from dpgraph.privacy import PrivacyLedger, split_targets
+from dpgraph.privacy import GaussianEvent, PrivacyLedger
+from dpgraph.privacy.noise import gaussian_release
 from dpgraph.privacy.randomness import GeneratorRandomness
+from dpgraph.privacy.spend import Budget
 
 C = 3
 
@@ -92,12 +93,12 @@ def test_only_labelled_training_nodes_are_read():
 
 def test_gaussian_release_noise_scale_and_event():
     ledger = PrivacyLedger(delta=1e-5, unit="node")
-    noisy = gaussian_release(torch.zeros(200_000), sensitivity=3.0, noise_multiplier=2.0, ledger=ledger,
-                             stage="s", randomness=GeneratorRandomness.seeded(0))
-    assert float(noisy.std()) == pytest.approx(6.0, rel=0.01)
+    spend = Budget(ledger, {"s": 0.5}).calibrate("s", GaussianEvent)
+    noisy = gaussian_release(torch.zeros(200_000), 3.0, spend, GeneratorRandomness.seeded(0))
+    assert float(noisy.std()) == pytest.approx(3.0 * spend.noise_multiplier, rel=0.01)
     assert abs(float(noisy.mean())) < 0.05
     [(stage, event)] = ledger.events
-    assert stage == "s" and event.noise_multiplier == 2.0
+    assert stage == "s" and event == GaussianEvent(spend.noise_multiplier)
 
 
 def _sbm_graph() -> GraphDataset:
@@ -108,13 +109,10 @@ def _sbm_graph() -> GraphDataset:
 @pytest.mark.parametrize("epsilon", [1.0, 4.0])
 def test_release_spends_exactly_the_budget_per_an_independent_accountant(epsilon):
     graph, mechanism = _sbm_graph(), MECHANISMS.get("dp-sbm")()
-    privacy = PrivacySection(epsilon=epsilon, delta=1e-5)
-    ledger = PrivacyLedger(delta=1e-5, unit="node")
-    context = ReleaseContext(privacy=privacy, ledger=ledger,
-                             stage_targets=split_targets(epsilon, mechanism.default_split),
-                             public=torch.Generator().manual_seed(0), secret=GeneratorRandomness.seeded(0),
-                             device=torch.device("cpu"))
-    released = mechanism.release(graph, mechanism.Params(), context)
+    privacy = PrivacySection(epsilon=epsilon, delta=1e-5, randomness="reproducible")
+    context = ReleaseContext.create(privacy, mechanism, seed=0)
+    ledger = context.budget.ledger
+    released = mechanism.release(graph, mechanism.Params(), context).data
     assert [stage for stage, _ in ledger.events] == ["sizes", "edges", "features"]
     assert released.x.size(1) == graph.num_features and int(released.y.min()) >= 0
     sigmas = [event.noise_multiplier for _, event in ledger.events]

@@ -3,7 +3,7 @@ import torch
 from torch_geometric.utils import erdos_renyi_graph
 
 from dpgraph.evaluation import build_model
-from dpgraph.evaluation.adjacency import sparse_adjacency
+from dpgraph.graphops import sparse_adjacency
 
 
 def test_adjacency_is_transposed_simple_and_keeps_isolated_nodes():

@@ -4,8 +4,8 @@ from torch_geometric.data import Data
 from torch_geometric.utils import erdos_renyi_graph, to_undirected
 
 from dpgraph.evaluation import TrainSettings, evaluate_utility, train_on_released
-from dpgraph.evaluation.adjacency import sparse_adjacency
 from dpgraph.evaluation.centroid import NearestCentroid
+from dpgraph.graphops import sparse_adjacency
 
 CPU = torch.device("cpu")
 RAW = TrainSettings(normalize_features=False)

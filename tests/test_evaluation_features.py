@@ -1,6 +1,6 @@
 import torch
 
-from dpgraph.evaluation.features import prepare_features
+from dpgraph.graphops import prepare_features
 
 
 def test_rows_are_l1_normalised_without_touching_the_input():

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from torch_geometric.data import Data
 
 from dpgraph.cli import main
-from dpgraph.config.load import load_config
 from dpgraph.config.sections import DatasetSection
 from dpgraph.data import DATASETS, load_dataset, load_graph_csv
 from dpgraph.data.registry import FileParams, NoParams
 from dpgraph.data.sbm import SBMParams
 from dpgraph.errors import DPGraphError
+from dpgraph.pipeline.config import load_config
 
 NODES = "id,label,f0,f1\na,0,1.0,0.0\nb,1,0.0,1.0\nc,1,0.5,0.5\nd,0,1,1\n"
 EDGES = "source,target\na,b\nb,c\n"

@@ -10,8 +10,9 @@ import yaml
 from click.testing import CliRunner
 
 from dpgraph.cli import main
-from dpgraph.config.load import apply_overrides, load_config, parse_config, parse_yaml
+from dpgraph.config.read import apply_overrides, parse_yaml
 from dpgraph.errors import DPGraphError
+from dpgraph.pipeline.config import load_config, parse_config
 
 PIPELINE = """\
 name: smoke

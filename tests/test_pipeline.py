@@ -11,10 +11,10 @@ import yaml
 from click.testing import CliRunner
 
 from dpgraph.cli import main
-from dpgraph.config.load import load_config
 from dpgraph.data import load_graph_csv, load_graph_pt
-from dpgraph.pipeline import run as run_module
+from dpgraph.evaluation.evaluators import utility as utility_evaluator
 from dpgraph.pipeline import run_pipeline
+from dpgraph.pipeline.config import load_config
 from dpgraph.privacy import PrivacyLedger
 
 
@@ -114,7 +114,7 @@ def test_failure_mid_run_leaves_nothing(tmp_path: Path, smoke_config, write_pipe
     def broken_plot(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(run_module, "plot_utility", broken_plot)
+    monkeypatch.setattr(utility_evaluator, "plot_utility", broken_plot)
     config = load_config(write_pipeline(smoke_config))
     with pytest.raises(RuntimeError, match="disk full"):
         run_pipeline(config, out_dir=tmp_path / "out" / "run", progress=False)
@@ -139,7 +139,7 @@ def test_evaluate_on_val_scores_the_validation_nodes(tmp_path: Path, smoke_confi
     from dpgraph.data.split import random_split
     from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
 
-    config = smoke_config | {"evaluate": smoke_config["evaluate"] | {"score_on": "val", "fidelity": False}}
+    config = smoke_config | {"evaluate": smoke_config["evaluate"] | {"score_on": "val", "evaluators": ["utility"]}}
     result = run_pipeline(load_config(write_pipeline(config)), out_dir=tmp_path / "run", progress=False)
     assert result.metrics["evaluated_on"] == "val"
     assert "val accuracy" in (tmp_path / "run" / "report.md").read_text()

@@ -1,12 +1,15 @@
 """`dpgraph account`: output matches the library, JSON keys, calibration, and user errors (exit 2)."""
 
 import json
+import typing
 
 import pytest
 from click.testing import CliRunner
 
 from dpgraph.cli import main
+from dpgraph.config.sections import PrivacySection
 from dpgraph.privacy import (
+    ACCOUNTANT_CHOICES,
     ACCOUNTANTS,
     GaussianEvent,
     PoissonSampledEvent,
@@ -39,7 +42,8 @@ def test_prints_epsilon_of_poisson_dp_sgd():
 
 def test_accountant_choices_are_the_library_accountants():
     (option,) = [p for p in main.commands["account"].params if p.name == "accountant"]
-    assert tuple(option.type.choices) == ACCOUNTANTS
+    assert tuple(option.type.choices) == ACCOUNTANT_CHOICES == ("auto", *ACCOUNTANTS.names())
+    assert typing.get_args(PrivacySection.model_fields["accountant"].annotation) == ACCOUNTANT_CHOICES
 
 
 def test_json_for_fixed_subgraph_sampler():

@@ -116,7 +116,8 @@ def test_ledger_json_round_trip(accountant, method):
     assert rebuilt.stage_epsilons() == data["stage_epsilons"]
     assert rebuilt.accounted_with() == method
     stages = {"sizes": "analytic-gaussian", "edges": "analytic-gaussian", "train": "pld"}
-    assert rebuilt.stage_accounted_with() == (stages if accountant == "auto" else dict.fromkeys(stages, method))
+    assert rebuilt.stage_accounted_with() == data["stage_accounted_with"] == (
+        stages if accountant == "auto" else dict.fromkeys(stages, method))
     assert rebuilt.events == ledger.events
     assert (rebuilt.unit, rebuilt.accountant, rebuilt.delta) == ("node", accountant, DELTA)
 

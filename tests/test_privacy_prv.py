@@ -1,8 +1,12 @@
 """PRV accountant against opacus' PRVAccountant, dp_accounting's PLD accountant and the exact Gaussian."""
 
+import ast
+import importlib
 import math
+from pathlib import Path
 
 import dp_accounting as dpa
+import numpy as np
 import pytest
 from dp_accounting.pld import PLDAccountant
 from opacus.accountants import PRVAccountant
@@ -10,6 +14,7 @@ from privacy_reference import dp_sgd
 from scipy.optimize import brentq
 from scipy.stats import norm
 
+import dpgraph.privacy.prv as prv_module
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import (
     ComposedEvent,
@@ -87,3 +92,46 @@ def test_prv_refuses_other_events_and_suggests_rdp(event):
 def test_prv_refuses_grids_that_would_exhaust_memory():
     with pytest.raises(DPGraphError, match="grid of .* points.*use accountant 'rdp'"):
         compute_epsilon(SelfComposedEvent(GaussianEvent(0.5), 1000), DELTA, "prv")
+
+
+class AccountantSpy:
+    """Wraps a real PRVAccountant: records each attribute prv.py reads from it and refuses every assignment."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "real", PRVAccountant())
+        object.__setattr__(self, "names", [])
+
+    def __getattr__(self, name: str):
+        self.names.append(name)
+        return getattr(self.real, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AssertionError(f"prv.py assigned accountant.{name}")
+
+
+def test_prv_uses_only_public_methods_of_the_accountant(monkeypatch):
+    spies: list[AccountantSpy] = []
+
+    def make_spy() -> AccountantSpy:
+        spies.append(AccountantSpy())
+        return spies[-1]
+
+    monkeypatch.setattr(prv_module, "PRVAccountant", make_spy)
+    eps = compute_epsilon(ComposedEvent((GaussianEvent(5.0), dp_sgd(1.0, 0.01, 1000))), DELTA, "prv")
+    (spy,) = spies
+    assert spy.names and all(not n.startswith("_") and callable(getattr(PRVAccountant, n, None)) for n in spy.names)
+    reference = PRVAccountant()
+    reference.step(noise_multiplier=5.0, sample_rate=1.0)
+    for _ in range(1000):
+        reference.step(noise_multiplier=1.0, sample_rate=0.01)
+    with np.errstate(divide="ignore"):  # opacus takes log(1 - q) at q = 1
+        assert eps == reference.get_epsilon(DELTA, eps_error=0.01, delta_error=DELTA / 1000)
+
+
+def test_prv_imports_only_public_opacus_names():
+    tree = ast.parse(Path(prv_module.__file__).read_text())
+    imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module.startswith("opacus")]
+    assert imports
+    for node in imports:
+        public = importlib.import_module(node.module).__all__
+        assert all(alias.name in public for alias in node.names), node.module

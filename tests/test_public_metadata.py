@@ -10,9 +10,9 @@ import torch
 from click.testing import CliRunner
 
 from dpgraph.cli import main
-from dpgraph.config.load import load_config
 from dpgraph.data import load_graph_pt
 from dpgraph.pipeline import run_pipeline
+from dpgraph.pipeline.config import load_config
 from dpgraph.pipeline.run import delta_suggestion
 
 METHODS = {  # method settings, and the released rows they imply with 4 declared classes
@@ -57,7 +57,7 @@ def test_only_node_of_a_class_being_a_test_node_does_not_change_the_release_shap
             "dataset": {"name": "csv", "path": str(folder), "num_classes": 4, "split": "public"},
             "privacy": {"epsilon": 4.0, "delta": 1e-3, "unit": "node"},
             "method": METHODS[method][0],
-            "evaluate": {"models": ["mlp"], "seeds": 1, "epochs": 1, "fidelity": False},
+            "evaluate": {"models": ["mlp"], "seeds": 1, "epochs": 1, "evaluators": ["utility"]},
         }
         result = run_pipeline(load_config(write_pipeline(config, name=f"{with_node}.yaml")),
                               out_dir=tmp_path / f"run-{with_node}", progress=False)

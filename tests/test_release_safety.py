@@ -11,10 +11,10 @@ import yaml
 from click.testing import CliRunner
 
 from dpgraph.cli import main
-from dpgraph.config.load import load_config
 from dpgraph.data import load_dataset, load_graph_pt
-from dpgraph.evaluation.class_sums import normalized_class_sums
+from dpgraph.graphops import normalized_class_sums
 from dpgraph.pipeline import run_pipeline
+from dpgraph.pipeline.config import load_config
 from dpgraph.privacy.randomness import GeneratorRandomness
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
@@ -33,7 +33,8 @@ def pipeline(method: str = "dp-centroid", **privacy) -> dict:
         "dataset": {"name": "sbm", "split": "random", "split_fractions": [0.6, 0.2, 0.2], "num_nodes": 300},
         "privacy": {"epsilon": 2.0, "delta": 1e-5, "unit": "node", **privacy},
         "method": METHODS[method],
-        "evaluate": {"models": ["mlp"], "seeds": 1, "epochs": 2, "fidelity": False},
+        "evaluate": {"models": ["mlp"], "seeds": 1, "epochs": 2,
+                     "evaluators": ["model-accuracy" if method == "dp-gnn" else "utility"]},
     }
 
 
@@ -125,7 +126,8 @@ def test_release_folder_holds_only_what_may_be_published(method, artefact, tmp_p
     assert files == artefact | {"config.yaml", "privacy.json"}
     privacy = json.loads((release / "privacy.json").read_text())
     assert set(privacy) <= {"private", "release", "epsilon", "delta", "unit", "accountant", "accounted_with",
-                            "events", "stage_epsilons", "target_epsilon", "method", "randomness", "warning"}
+                            "events", "stage_epsilons", "stage_accounted_with", "target_epsilon", "method",
+                            "randomness", "warning"}
     published = yaml.safe_load((release / "config.yaml").read_text())
     assert published == yaml.safe_load((result.out_dir / "config.yaml").read_text())  # secret noise: seed is harmless
     outside = {p.name for p in result.out_dir.iterdir()}

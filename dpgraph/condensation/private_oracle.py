@@ -14,55 +14,38 @@ class; every class block gets N(0, (sigma C)^2) noise per coordinate. The oracle
   changes at most K units, each moving its class block by at most ``2C``: the K-occurrence event of
   :mod:`dpgraph.privacy.k_occurrence` (as for subgraph DP-SGD).
 
-``T`` queries compose to ``SelfComposedEvent(step, T)`` (:func:`query_event`).
+``T`` queries compose to ``SelfComposedEvent(step, T)`` (``UnitSampling.event``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
-from dpgraph.dpsgd.clip import clip_factors
-from dpgraph.dpsgd.noise import add_gaussian_noise
-from dpgraph.dpsgd.per_sample import per_sample_gradients
-from dpgraph.privacy import PrivacyEvent, dpsgd_event_factory
-from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.dpsgd.gradient_sum import PrivateGradientSum
+from dpgraph.privacy import PrivacyEvent
 
 
 class NoisyClassGradients:
-    """Node-level DP oracle (see the module docstring); ``x`` [N, F] and ``y`` [N]: one row and root label per unit;
-    ``occurrences``: K for subgraph units, None for one-node units; ``randomness`` draws the Poisson sample and the
-    noise."""
+    """Node-level DP oracle (see the module docstring): ``x`` [N, F] and ``y`` [N], one row and root label per unit;
+    ``gradient_sum`` (its loss :func:`~dpgraph.dpsgd.losses.row_cross_entropy`, calibrated for ``max_calls``
+    queries) selects units, clips, sums per class and adds the noise."""
 
-    def __init__(self, x: Tensor, y: Tensor, num_classes: int, clip_norm: float, noise_multiplier: float,
-                 sample_rate: float, max_queries: int, randomness: SecretRandomness, occurrences: int | None = None):
-        self.x, self.y, self.num_classes, self.occurrences = x, y, num_classes, occurrences
-        self.clip_norm, self.noise_multiplier, self.sample_rate = clip_norm, noise_multiplier, sample_rate
-        self.max_queries, self.randomness, self.queries = max_queries, randomness, 0
+    def __init__(self, x: Tensor, y: Tensor, num_classes: int, gradient_sum: PrivateGradientSum):
+        self.x, self.y, self.num_classes, self.gradient_sum = x, y, num_classes, gradient_sum
 
     def class_gradients(self, model: nn.Module, classes: Sequence[int]) -> dict[int, list[Tensor]]:
-        if self.queries >= self.max_queries:
-            raise RuntimeError(f"the DP oracle was calibrated for {self.max_queries} queries; no more are allowed")
-        self.queries += 1
-        device = self.x.device
-        keep = self.randomness.bernoulli(self.x.size(0), self.sample_rate, device)
-        x, y = self.x[keep], self.y[keep]
-        blocks = {name: torch.zeros(self.num_classes, *p.shape, device=device, dtype=p.dtype)
-                  for name, p in model.named_parameters()}
-        if x.size(0) > 0:
-            grads = per_sample_gradients(model, (x,), y)
-            scale, _ = clip_factors(grads, self.clip_norm)
-            for name, g in grads.items():
-                blocks[name].index_add_(0, y, g * scale.view(-1, *[1] * (g.dim() - 1)))
-        noisy = add_gaussian_noise(blocks, self.noise_multiplier * self.clip_norm, self.randomness)
-        return {c: [b[c] for b in noisy.values()] for c in classes}
+        noisy, _ = self.gradient_sum(model, (self.x, self.y), groups=self.y, num_groups=self.num_classes)
+        return {c: [block[c] for block in noisy.values()] for c in classes}
+
+    @property
+    def queries(self) -> int:
+        return self.gradient_sum.calls
 
     def event(self) -> PrivacyEvent:
         """The queries answered so far, as one event."""
-        num_units = self.x.size(0) if self.occurrences is not None else None
-        return query_event(self.noise_multiplier, self.sample_rate, self.queries, self.occurrences, num_units)
+        return self.gradient_sum.event()
 
 
 class OncePerModel:
@@ -87,9 +70,3 @@ class OncePerModel:
     def event(self) -> PrivacyEvent:
         return self.oracle.event()
 
-
-def query_event(noise_multiplier: float, sample_rate: float, queries: int, occurrences: int | None = None,
-                num_units: int | None = None) -> PrivacyEvent:
-    """``queries`` Poisson-subsampled steps: the event of :class:`NoisyClassGradients` (one-node units, or
-    ``num_units`` subgraph units with occurrence bound ``occurrences``)."""
-    return dpsgd_event_factory(queries, sample_rate, occurrences, num_units)(noise_multiplier)

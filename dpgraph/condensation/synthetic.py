@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from dpgraph.condensation.adjacency import PairwiseAdjacency
-from dpgraph.condensation.propagation import normalized_dense
+from dpgraph.graphops import normalized_dense, propagate
 
 AdjacencyMode = Literal["identity", "mlp"]
 
@@ -76,10 +76,7 @@ class SyntheticGraph(nn.Module):
         h = self.features()
         if self.adjacency_model is None:
             return h
-        adj = normalized_dense(self.adjacency())
-        for _ in range(k):
-            h = adj @ h
-        return h
+        return propagate(h, normalized_dense(self.adjacency()), k)
 
     @torch.no_grad()
     def to_data(self) -> Data:

@@ -11,7 +11,7 @@ from dpgraph.config.validation import FloatTriple, Seed, StrictModel
 
 class NamedSection(StrictModel):
     """A section with a `name` that selects a registered implementation; the other keys are that
-    implementation's parameters, validated by its own schema (see `dpgraph.config.load`)."""
+    implementation's parameters, validated by its own schema (see `dpgraph.pipeline.config`)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str
@@ -58,7 +58,7 @@ class PrivacySection(StrictModel):
 
     epsilon: float | None = Field(gt=0)
     delta: float = Field(default=1e-5, gt=0, lt=1)
-    unit: Literal["node", "edge"] = "node"
+    unit: Literal["node", "edge", "example"] = "node"
     accountant: Literal["auto", "analytic-gaussian", "pld", "prv", "rdp"] = "auto"
     split: dict[str, float] | None = None
     randomness: Literal["secret", "secure", "reproducible"]
@@ -83,6 +83,9 @@ class MethodSection(NamedSection):
 class EvaluateSection(StrictModel):
     """Downstream evaluation: models trained on the released graph, tested on the real graph's `on` nodes.
 
+    `evaluators` names the registered evaluators to run (default: every one that accepts the method's release, e.g.
+    `[utility, fidelity]` for a graph); `models`, `seeds` and the training settings are those of `utility`.
+
     `score_on: val` scores on the validation nodes instead of the test nodes: the way to choose hyper-parameters without
     looking at test labels (`--set evaluate.score_on=val`)."""
 
@@ -95,7 +98,7 @@ class EvaluateSection(StrictModel):
     dropout: float = Field(default=0.5, ge=0, lt=1)
     normalize_features: bool = True
     val_fraction: float = Field(default=0.0, ge=0, lt=1)
-    fidelity: bool = True
+    evaluators: list[str] | None = Field(default=None, min_length=1)
     score_on: Literal["test", "val"] = "test"
 
     @model_validator(mode="after")
@@ -115,6 +118,7 @@ class TopLevel(StrictModel):
     """The top level of a pipeline file, before the named sections are resolved."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    modality: Literal["graph"] = "graph"
     seed: Seed = 0
     dataset: dict
     privacy: dict

@@ -18,8 +18,8 @@ import torch
 from torch_geometric.data import Data
 
 from dpgraph.data.split import MASKS
-from dpgraph.data.validate import simple_undirected
 from dpgraph.errors import DPGraphError
+from dpgraph.graphops import simple_undirected
 from dpgraph.resources import check_memory
 
 SPLIT_NAMES = ("train", "val", "test")

@@ -15,8 +15,9 @@ from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
 
-from dpgraph.data.validate import check_edges, simple_undirected
+from dpgraph.data.validate import check_edges
 from dpgraph.errors import DPGraphError
+from dpgraph.graphops import simple_undirected
 from dpgraph.resources import check_memory
 
 _SAFE_PYG_CLASSES = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage]

@@ -20,13 +20,17 @@ from dpgraph.registry import Registry
 @dataclass(frozen=True)
 class DatasetSpec:
     """How to load one kind of dataset. `num_classes(params)` is public metadata, declared by the dataset or its
-    config, never read from the data. `present(root)` answers `dpgraph datasets` (None: needs no files)."""
+    config, never read from the data. `present(root)` answers `dpgraph datasets` (None: needs no files).
+    `modality` and `units` say which mechanisms and which `privacy.unit` apply."""
 
     description: str
     params: type[BaseModel]
     load: Callable[[BaseModel, Path], Data]
     num_classes: Callable[[BaseModel], int]
     present: Callable[[Path], bool | None]
+    modality: str = "graph"
+    #: privacy units this data has: a node (features, label, edges) and an edge
+    units: tuple[str, ...] = ("node", "edge")
 
 
 class NoParams(StrictModel):

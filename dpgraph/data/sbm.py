@@ -10,7 +10,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from dpgraph.config.validation import Seed, StrictModel
-from dpgraph.data.validate import simple_undirected
+from dpgraph.graphops import simple_undirected
 from dpgraph.resources import check_memory
 
 # peak bytes per drawn edge: two int64 ends, their stacked copy, both directions, and the sort inside coalesce

@@ -8,7 +8,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
 from dpgraph.data.split import MASKS
 from dpgraph.errors import DPGraphError
@@ -29,12 +28,6 @@ def check_edges(edge_index: object, num_nodes: int, source: str) -> None:
         raise DPGraphError(f"{source}: edge_index must be an integer tensor of shape [2, num_edges]")
     if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
         raise DPGraphError(f"{source}: edge_index names a node outside 0..{num_nodes - 1} (the number of rows of x)")
-
-
-def simple_undirected(edge_index: Tensor, num_nodes: int) -> Tensor:
-    """The simple undirected graph of `edge_index`: both directions, self-loops dropped, duplicates merged."""
-    edge_index, _ = remove_self_loops(edge_index.long())
-    return coalesce(to_undirected(edge_index, num_nodes=num_nodes), num_nodes=num_nodes)
 
 
 def _check_features(x: object, num_nodes: int, source: str) -> None:

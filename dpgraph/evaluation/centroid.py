@@ -6,9 +6,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from dpgraph.evaluation.adjacency import sparse_adjacency
-from dpgraph.evaluation.class_sums import normalized_class_sums
-from dpgraph.evaluation.features import unit_rows
+from dpgraph.graphops import normalized_class_sums, propagate, sparse_adjacency, unit_rows
 
 
 class NearestCentroid(torch.nn.Module):
@@ -28,10 +26,7 @@ class NearestCentroid(torch.nn.Module):
         if not adj.is_sparse_csr:
             adj = sparse_adjacency(adj, x.size(0))
         norm_adj, _ = gcn_norm(adj, add_self_loops=True)
-        out = x.float()
-        for _ in range(self.hops):
-            out = norm_adj @ out
-        return out
+        return propagate(x, norm_adj, self.hops)
 
     @torch.no_grad()
     def fit(self, x: Tensor, adj: Tensor, y: Tensor, mask: Tensor) -> NearestCentroid:

@@ -7,7 +7,7 @@ from scipy.stats import ks_2samp
 from torch_geometric.data import Data
 from torch_geometric.utils import homophily, to_networkx
 
-from dpgraph.evaluation.degrees import simple_degrees
+from dpgraph.graphops import simple_degrees
 
 
 def _labelled_edge_homophily(data: Data) -> float | None:

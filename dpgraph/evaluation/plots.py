@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from torch_geometric.data import Data
 
 from dpgraph.errors import DPGraphError
-from dpgraph.evaluation.degrees import simple_degrees
+from dpgraph.graphops import simple_degrees
 
 
 def _save(fig: Figure, path: pathlib.Path) -> None:

@@ -15,11 +15,10 @@ from torch_geometric.data import Data
 from tqdm import tqdm
 
 from dpgraph.errors import DPGraphError
-from dpgraph.evaluation.adjacency import sparse_adjacency
 from dpgraph.evaluation.centroid import NearestCentroid
-from dpgraph.evaluation.features import prepare_features
 from dpgraph.evaluation.models import MODEL_NAMES, build_model
 from dpgraph.evaluation.split import stratified_holdout
+from dpgraph.graphops import prepare_features, sparse_adjacency
 
 _CPU = torch.device("cpu")
 _NO_LABELS = "the released graph has no labelled node (y >= 0); nothing to train on"

@@ -1,7 +1,7 @@
 """Mechanisms that produce released graphs; importing this package registers all of them."""
 
 from dpgraph.mechanisms import dp_centroid, dp_gcond, dp_gnn, dp_sbm, real  # noqa: F401  (registration side effect)
-from dpgraph.mechanisms.base import Mechanism, ReleaseContext, ReleasedModel
+from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
 
-__all__ = ["MECHANISMS", "Mechanism", "ReleaseContext", "ReleasedModel"]
+__all__ = ["MECHANISMS", "Mechanism", "ReleaseContext"]

@@ -5,26 +5,28 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from pydantic import BaseModel
 from torch import Tensor
-from torch_geometric.data import Data
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
 from dpgraph.errors import DPGraphError
-from dpgraph.mechanisms.gaussian import gaussian_release
-from dpgraph.privacy import GaussianEvent, PrivacyLedger, noise_multiplier_for
-from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.privacy import GaussianEvent, PrivacyEvent, PrivacyLedger, split_targets
+from dpgraph.privacy.noise import gaussian_release
+from dpgraph.privacy.randomness import SecretRandomness, randomness_for
+from dpgraph.privacy.spend import Budget, Spend
+from dpgraph.releases import Release
 from dpgraph.resources import check_memory
 
 
 @dataclass
 class ReleaseContext:
-    """What a mechanism gets besides its parameters: the privacy target, the ledger (None when non-private),
-    each stage's cumulative epsilon target, the device and whether to show progress, and two sources of randomness:
+    """What a mechanism gets besides its parameters: the privacy target, the budget (None when non-private: the only
+    way to spend, :class:`~dpgraph.privacy.spend.Budget`), the device, whether to show progress, and two sources of
+    randomness:
 
     * ``secret``: everything a guarantee relies on (noise, batch selection, sampler keys);
       :mod:`dpgraph.privacy.randomness`, fresh OS entropy unless the run asks for reproducible noise;
@@ -33,51 +35,56 @@ class ReleaseContext:
     """
 
     privacy: PrivacySection
-    ledger: PrivacyLedger | None
-    stage_targets: dict[str, float]
+    budget: Budget | None
     public: torch.Generator
     secret: SecretRandomness
     device: torch.device
     progress: bool = True
 
-    def calibrate(self, stage: str, make_event: Callable[[float], Any]) -> float:
-        """The noise multiplier that brings the ledger's total epsilon (events so far + make_event(sigma)) to
-        this stage's cumulative target, without overshooting."""
-        assert self.ledger is not None and self.privacy.epsilon is not None, "calibrate() needs a private run"
-        prior = [event for _, event in self.ledger.events]
-        return noise_multiplier_for(self.stage_targets[stage], self.privacy.delta, make_event,
-                                    accountant=self.privacy.accountant, prior=prior)
+    @classmethod
+    def create(cls, privacy: PrivacySection, mechanism: Mechanism, seed: int, device: torch.device | str = "cpu",
+               progress: bool = True) -> ReleaseContext:
+        """The context of a run of ``mechanism``: a fresh ledger and budget split among its stages when private
+        (``privacy.split`` or the mechanism's default), ``secret`` from ``privacy.randomness``, ``public`` from
+        ``seed``."""
+        budget = None
+        if privacy.private:
+            ledger = PrivacyLedger(delta=privacy.delta, unit=privacy.unit, accountant=privacy.accountant)
+            split = privacy.split or mechanism.default_split
+            ordered = {stage: split[stage] for stage in mechanism.stages if stage in split}
+            budget = Budget(ledger, split_targets(privacy.epsilon, ordered))
+        return cls(privacy=privacy, budget=budget, public=torch.Generator().manual_seed(seed),
+                   secret=randomness_for(privacy.randomness, seed), device=torch.device(device), progress=progress)
+
+    @property
+    def private(self) -> bool:
+        return self.budget is not None
+
+    def spend(self, stage: str, make_event: Callable[[float], PrivacyEvent]) -> Spend:
+        """``budget.calibrate(stage, make_event)``; refused in a non-private run."""
+        if self.budget is None:
+            raise DPGraphError(f"stage {stage!r} asked for noise in a non-private run (privacy.epsilon: null)")
+        return self.budget.calibrate(stage, make_event)
 
     def gaussian(self, stage: str, value: Tensor, sensitivity: float) -> Tensor:
-        """Release `value` (L2 sensitivity `sensitivity`) with the Gaussian mechanism, its noise calibrated to the
-        stage's budget, and record the event."""
-        sigma = self.calibrate(stage, lambda s: GaussianEvent(noise_multiplier=s))
-        assert self.ledger is not None
-        return gaussian_release(value, sensitivity, sigma, ledger=self.ledger, stage=stage, randomness=self.secret)
-
-
-@dataclass
-class ReleasedModel:
-    """What a model-releasing mechanism (``releases = "model"``) returns: a trained module and its evaluation.
-
-    ``evaluate(real)`` maps the real graph to ``{name: test accuracy}``: one number per inference mode; it is
-    analysis of the released model on the real test nodes, not part of the release."""
-
-    module: torch.nn.Module
-    evaluate: Callable[[Data], dict[str, float]]
+        """Release ``value`` (L2 sensitivity ``sensitivity``) with the Gaussian mechanism, its noise calibrated to the
+        stage's budget and its event recorded."""
+        spend = self.spend(stage, lambda sigma: GaussianEvent(noise_multiplier=sigma))
+        return gaussian_release(value, sensitivity, spend, self.secret)
 
 
 class Mechanism(ABC):
-    """Turns the private graph into a released graph (`Data` with `x`, `edge_index`, `y`; `y = -1` unlabelled).
+    """Turns the private data into a :class:`~dpgraph.releases.Release` (a graph, a model, ...).
 
-    Every read of private data happens inside `release`, and every such read goes through a DP primitive that
-    records its event in `context.ledger`. Subclasses state their privacy unit(s) and sensitivities.
+    Every read of private data happens inside `release`, and every such read goes through a DP primitive that spends
+    through `context.budget`. Subclasses state their privacy unit(s) and sensitivities.
     """
 
     name: ClassVar[str]
     Params: ClassVar[type[BaseModel]]
-    #: "graph": `release` returns a `Data`; "model": it returns a `ReleasedModel` (e.g. a DP-trained GNN)
-    releases: ClassVar[str] = "graph"
+    modality: ClassVar[str] = "graph"
+    #: the type `release` returns; evaluators are chosen by it
+    releases: ClassVar[type[Release]]
     units: ClassVar[tuple[str, ...]] = ("node",)
     #: True: needs a privacy budget; False: non-private only; None: both (`epsilon: null` is its reference mode)
     private: ClassVar[bool | None] = True
@@ -108,5 +115,5 @@ class Mechanism(ABC):
                                f"{', '.join(self.stages)} (got {', '.join(privacy.split) or 'none'})")
 
     @abstractmethod
-    def release(self, graph: GraphDataset, params: BaseModel, context: ReleaseContext) -> Data | ReleasedModel:
-        """Produce the released graph (or model, when ``releases == "model"``)."""
+    def release(self, graph: GraphDataset, params: BaseModel, context: ReleaseContext) -> Release:
+        """Produce the release (of type :attr:`releases`)."""

@@ -21,9 +21,10 @@ from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
-from dpgraph.evaluation.class_sums import normalized_class_sums
+from dpgraph.graphops import normalized_class_sums
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.releases import GraphRelease
 
 
 class DPCentroidParams(StrictModel):
@@ -36,14 +37,15 @@ class DPCentroid(Mechanism):
     Params = DPCentroidParams
     units = ("node",)
     private = None
+    releases = GraphRelease
     stages = ("sums",)
     default_split = {"sums": 1.0}
 
-    def release(self, graph: GraphDataset, params: DPCentroidParams, context: ReleaseContext) -> Data:
+    def release(self, graph: GraphDataset, params: DPCentroidParams, context: ReleaseContext) -> GraphRelease:
         d, c = graph.data, graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
         sums = normalized_class_sums(d.x[labelled], d.y[labelled], c)
-        if context.ledger is not None:
+        if context.private:
             sums = context.gaussian("sums", sums, 1.0)
-        return Data(x=sums.clamp_min(0.0).float(), edge_index=torch.zeros(2, 0, dtype=torch.long),
-                    y=torch.arange(c), num_nodes=c)
+        return GraphRelease(Data(x=sums.clamp_min(0.0).float(), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                                 y=torch.arange(c), num_nodes=c))

@@ -32,10 +32,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor
-from torch_geometric.data import Data
 
 from dpgraph.condensation import (
     CondenseSettings,
@@ -43,20 +41,28 @@ from dpgraph.condensation import (
     SyntheticGraph,
     condense,
     jittered_copies,
-    propagate,
-    propagate_roots,
     random_features,
     real_sample_features,
 )
-from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerModel, query_event
+from dpgraph.condensation.private_oracle import NoisyClassGradients, OncePerModel
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
+from dpgraph.dpsgd.gradient_sum import PrivateGradientSum
+from dpgraph.dpsgd.losses import row_cross_entropy
+from dpgraph.dpsgd.unit_sampling import UnitSampling
 from dpgraph.errors import DPGraphError
-from dpgraph.evaluation.class_sums import normalized_class_sums
-from dpgraph.evaluation.features import unit_rows
+from dpgraph.graphops import (
+    normalized_class_sums,
+    normalized_sparse_adjacency,
+    prepare_features,
+    propagate,
+    propagate_roots,
+    unit_rows,
+)
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.releases import GraphRelease
 from dpgraph.sampling.params import SamplerParams, training_roots
 
 
@@ -119,6 +125,7 @@ class DPGCond(Mechanism):
     Params = DPGCondParams
     units = ("node",)
     private = None
+    releases = GraphRelease
     stages = ("init", "match")
     default_split = {"init": 0.95, "match": 0.05}
 
@@ -146,27 +153,28 @@ class DPGCond(Mechanism):
             raise DPGraphError("method.adjacency: mlp needs the real graph's structure, which the node-level DP "
                                "oracle does not read; private runs need adjacency: identity")
 
-    def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> Data:
+    def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> GraphRelease:
         d, gen, device = graph.data, context.public, context.device
         labelled = d.train_mask & (d.y >= 0)
         synthetic = SyntheticGraph(self._initial_features(graph, labelled, params, context), params.counts(graph),
                                    gen, adjacency=params.adjacency).to(device)
-        if context.ledger is None:
-            real_x = propagate(F.normalize(d.x.float(), p=1.0, dim=1), d.edge_index, graph.num_nodes, params.k)
+        spend = None
+        if not context.private:
+            adj = normalized_sparse_adjacency(d.edge_index, graph.num_nodes)
+            real_x = propagate(prepare_features(d.x, True), adj, params.k)
             oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
         else:
             units, unit_y, occurrences = self._private_units(graph, params, context.secret)
-            num_units = units.size(0) if occurrences is not None else None
-            sigma = context.calibrate("match", lambda s: query_event(s, params.sample_rate, params.queries,
-                                                                     occurrences, num_units))
-            noisy = NoisyClassGradients(units.to(device), unit_y.to(device), graph.num_classes, params.clip_norm,
-                                        sigma, params.sample_rate, params.queries, context.secret, occurrences)
+            sampling = UnitSampling(units.size(0), sample_rate=params.sample_rate, occurrences=occurrences)
+            spend = context.spend("match", lambda sigma: sampling.event(sigma, params.queries))
+            gradient_sum = PrivateGradientSum(row_cross_entropy, sampling, params.clip_norm, spend.noise_multiplier,
+                                              context.secret, max_calls=params.queries)
+            noisy = NoisyClassGradients(units.to(device), unit_y.to(device), graph.num_classes, gradient_sum)
             oracle = noisy if params.model_steps else OncePerModel(noisy)
         condense(oracle, synthetic, params.settings(), gen, progress=context.progress)
-        if context.ledger is not None:
-            assert oracle.queries == params.queries, "the oracle answered a different number of queries"
-            context.ledger.record("match", oracle.event())
-        return synthetic.to_data().cpu()
+        if spend is not None:
+            spend.record(oracle.event())
+        return GraphRelease(synthetic.to_data().cpu())
 
     @staticmethod
     def _private_units(graph: GraphDataset, params: DPGCondParams,
@@ -193,6 +201,6 @@ class DPGCond(Mechanism):
         if params.init == "real-sample":
             return real_sample_features(d.x, d.y, labelled, counts, gen)
         sums = normalized_class_sums(d.x[labelled], d.y[labelled], graph.num_classes)
-        if context.ledger is not None:
+        if context.private:
             sums = context.gaussian("init", sums, 1.0)
         return jittered_copies(sums, counts, params.init_jitter, gen)

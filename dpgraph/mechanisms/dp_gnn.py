@@ -9,8 +9,7 @@ composed T times. ``sigma`` is calibrated to the whole budget. Features are scal
 shared statistic), so a linear layer's per-subgraph gradient norm is at most about ``sqrt(2)``. ``epsilon: null``
 trains the same way without clipping or noise (the reference).
 
-Evaluation (analysis, not release): the model's accuracy on the real test nodes with whole-graph inference over the
-real graph (``graph``) and with each node on its own (``self``).
+Released: the trained model (:class:`~dpgraph.releases.NodeClassifierRelease`), evaluated by ``model-accuracy``.
 """
 
 from __future__ import annotations
@@ -21,19 +20,19 @@ from typing import Literal
 import torch
 from pydantic import Field
 from torch import nn
-from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from dpgraph.condensation.seeded import reset_linear
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.dpsgd import DenseGCN, DenseSGC, DPSGDEngine
-from dpgraph.dpsgd.full_graph import identity_adjacency, normalized_sparse_adjacency
-from dpgraph.evaluation.features import unit_rows
-from dpgraph.mechanisms.base import Mechanism, ReleaseContext, ReleasedModel
+from dpgraph.dpsgd.gradient_sum import PrivateGradientSum
+from dpgraph.dpsgd.losses import root_cross_entropy
+from dpgraph.dpsgd.unit_sampling import UnitSampling
+from dpgraph.graphops import unit_rows
+from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
-from dpgraph.privacy import dpsgd_event_factory
-from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.releases import NodeClassifierRelease
 from dpgraph.sampling.params import SamplerParams, training_roots
 from dpgraph.sampling.subgraphs import SubgraphSet
 
@@ -63,36 +62,10 @@ def build_dense_model(params: DPGNNParams, num_features: int, num_classes: int,
     return model
 
 
-def make_engine(model: nn.Module, subgraphs: SubgraphSet, params: DPGNNParams, sigma: float,
-                randomness: SecretRandomness, private: bool) -> DPSGDEngine:
-    """The engine for these subgraphs: plain DP-SGD for one-node subgraphs, K-occurrence otherwise."""
+def unit_sampling(subgraphs: SubgraphSet, params: DPGNNParams) -> UnitSampling:
+    """Poisson selection at ``sample_rate``: plain DP-SGD for one-node subgraphs, K-occurrence otherwise."""
     occurrences = None if subgraphs.singleton else subgraphs.occurrence_bound
-    return DPSGDEngine(model, torch.optim.Adam(model.parameters(), lr=params.lr),
-                       clip_norm=params.clip_norm if private else math.inf, noise_multiplier=sigma,
-                       occurrences=occurrences, num_subgraphs=len(subgraphs), sampler="poisson",
-                       sample_rate=params.sample_rate, randomness=randomness, private=private)
-
-
-def event_factory(subgraphs: SubgraphSet, params: DPGNNParams):
-    """``sigma -> event`` of the whole training run, matching :func:`make_engine`."""
-    if subgraphs.singleton:
-        return dpsgd_event_factory(params.steps, params.sample_rate)
-    return dpsgd_event_factory(params.steps, params.sample_rate, subgraphs.occurrence_bound, len(subgraphs))
-
-
-def accuracies(model: nn.Module, real: Data, mask_name: str = "test_mask") -> dict[str, float]:
-    """Accuracy on ``real.<mask_name>`` with whole-graph inference (``graph``) and node-alone inference
-    (``self``)."""
-    device = next(model.parameters()).device
-    x = unit_rows(real.x.float()).to(device)
-    y, test = real.y.to(device), getattr(real, mask_name).to(device)
-    out = {}
-    with torch.no_grad():
-        for mode, adj in (("graph", normalized_sparse_adjacency(real.edge_index, real.num_nodes)),
-                          ("self", identity_adjacency(real.num_nodes))):
-            pred = model.eval().forward_all(x, adj.to(device)).argmax(-1)
-            out[mode] = (pred[test] == y[test]).float().mean().item()
-    return out
+    return UnitSampling(len(subgraphs), sample_rate=params.sample_rate, occurrences=occurrences)
 
 
 @MECHANISMS.register("dp-gnn")
@@ -101,7 +74,7 @@ class DPGNN(Mechanism):
     Params = DPGNNParams
     units = ("node",)
     private = None
-    releases = "model"
+    releases = NodeClassifierRelease
     stages = ("train",)
     default_split = {"train": 1.0}
 
@@ -119,16 +92,21 @@ class DPGNN(Mechanism):
         if privacy.private:
             params.sampler.check_private(graph.data.edge_index, graph.num_nodes)
 
-    def release(self, graph: GraphDataset, params: DPGNNParams, context: ReleaseContext) -> ReleasedModel:
-        d, private = graph.data, context.ledger is not None
+    def release(self, graph: GraphDataset, params: DPGNNParams, context: ReleaseContext) -> NodeClassifierRelease:
+        d, private = graph.data, context.private
         subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), context.secret)
         x = unit_rows(d.x.float())
         batch_all = subgraphs.dense_batch(x, d.edge_index, d.y).to(context.device)
-        sigma = context.calibrate("train", event_factory(subgraphs, params)) if private else 0.0
+        sampling = unit_sampling(subgraphs, params)
+        spend = context.spend("train", lambda sigma: sampling.event(sigma, params.steps)) if private else None
         model = build_dense_model(params, graph.num_features, graph.num_classes, context.public).to(context.device)
-        engine = make_engine(model, subgraphs, params, sigma, context.secret, private)
+        gradient_sum = PrivateGradientSum(root_cross_entropy, sampling,
+                                          params.clip_norm if private else math.inf,
+                                          spend.noise_multiplier if spend is not None else 0.0, context.secret,
+                                          private=private)
+        engine = DPSGDEngine(model, torch.optim.Adam(model.parameters(), lr=params.lr), gradient_sum)
         for _ in tqdm(range(params.steps), desc="dp-gnn", unit="step", disable=not context.progress):
-            engine.step(batch_all)
-        if private:
-            engine.record(context.ledger, "train")
-        return ReleasedModel(module=model.eval(), evaluate=lambda real: accuracies(model, real))
+            engine.step(batch_all.tensors())
+        if spend is not None:
+            spend.record(engine.event())
+        return NodeClassifierRelease(model.eval())

@@ -13,7 +13,6 @@ releasing a degree sequence is not node-stable without a further Lipschitz exten
 from __future__ import annotations
 
 from pydantic import Field
-from torch_geometric.data import Data
 
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
@@ -26,6 +25,7 @@ from dpgraph.mechanisms.sbm_statistics import (
     feature_sums,
     pair_edges_sensitivity,
 )
+from dpgraph.releases import GraphRelease
 
 
 class DPSBMParams(StrictModel):
@@ -42,6 +42,7 @@ class DPSBM(Mechanism):
     name = "dp-sbm"
     Params = DPSBMParams
     units = ("node",)
+    releases = GraphRelease
     stages = ("sizes", "edges", "features")
     default_split = {"sizes": 0.2, "edges": 0.3, "features": 0.5}
 
@@ -51,7 +52,7 @@ class DPSBM(Mechanism):
         nodes = params.num_nodes or graph.num_nodes
         return 12.0 * nodes * graph.num_features, "lower method.num_nodes"
 
-    def release(self, graph: GraphDataset, params: DPSBMParams, context: ReleaseContext) -> Data:
+    def release(self, graph: GraphDataset, params: DPSBMParams, context: ReleaseContext) -> GraphRelease:
         d, c = graph.data, graph.num_classes
         labelled = d.train_mask & (d.y >= 0)
         y = d.y[labelled]
@@ -60,4 +61,4 @@ class DPSBM(Mechanism):
         pairs = context.gaussian("edges", edges, pair_edges_sensitivity(params.degree_cap, c))
         features = d.x[labelled].clamp(0.0, 1.0)  # per-entry, data-independent: Bernoulli features live in [0, 1]
         sums = context.gaussian("features", feature_sums(features, y, c, params.feature_clip), params.feature_clip)
-        return sample_sbm_graph(counts, pairs, sums, params.num_nodes, context.public)
+        return GraphRelease(sample_sbm_graph(counts, pairs, sums, params.num_nodes, context.public))

@@ -8,6 +8,7 @@ from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.releases import GraphRelease
 
 
 class RealParams(StrictModel):
@@ -22,9 +23,10 @@ class RealGraph(Mechanism):
     name = "real"
     Params = RealParams
     private = False
+    releases = GraphRelease
 
-    def release(self, graph: GraphDataset, params: RealParams, context: ReleaseContext) -> Data:
+    def release(self, graph: GraphDataset, params: RealParams, context: ReleaseContext) -> GraphRelease:
         d = graph.data
         y = d.y.clone()
         y[~d.train_mask] = -1
-        return Data(x=d.x.clone(), edge_index=d.edge_index.clone(), y=y)
+        return GraphRelease(Data(x=d.x.clone(), edge_index=d.edge_index.clone(), y=y))

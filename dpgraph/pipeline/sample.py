@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dpgraph.config.load import PipelineConfig
 from dpgraph.data import load_dataset, resolve_data_root
 from dpgraph.errors import DPGraphError
+from dpgraph.pipeline.config import PipelineConfig
 from dpgraph.privacy.randomness import randomness_for
 from dpgraph.sampling.params import SamplerParams, training_roots
 

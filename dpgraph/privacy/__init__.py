@@ -1,10 +1,12 @@
 """Privacy-accounting core: events, accountants (analytic Gaussian, PLD, PRV, RDP; ``auto`` picks the tightest that
-applies), calibration, budget splitting and the ledger.
+applies), calibration, the budget (the one spend path), the noisy-sum primitive, the ledger, and the bridge from
+opacus' accountant history.
 
-Every DP mechanism of dpgraph records its events in one ``PrivacyLedger``; the run's epsilon comes only from
-``compute_epsilon`` on those events.
+Every DP stage of dpgraph spends through a ``Budget``, which records its event in one ``PrivacyLedger``; the run's
+epsilon comes only from ``compute_epsilon`` on those events.
 """
 
+from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.budget import split_targets
 from dpgraph.privacy.calibration import noise_multiplier_for
 from dpgraph.privacy.dpsgd import dpsgd_event_factory
@@ -20,11 +22,16 @@ from dpgraph.privacy.events import (
     event_from_dict,
 )
 from dpgraph.privacy.ledger import PrivacyLedger
+from dpgraph.privacy.opacus_bridge import event_from_opacus
 from dpgraph.privacy.rdp import RDP_ORDERS
-from dpgraph.privacy.validation import ACCOUNTANTS
+from dpgraph.privacy.spend import Budget, Spend
+from dpgraph.privacy.validation import ACCOUNTANT_CHOICES
 
 __all__ = [
     "ACCOUNTANTS",
+    "ACCOUNTANT_CHOICES",
+    "Budget",
+    "Spend",
     "RDP_ORDERS",
     "ComposedEvent",
     "GaussianEvent",
@@ -37,6 +44,7 @@ __all__ = [
     "accounting_method",
     "compute_epsilon",
     "dpsgd_event_factory",
+    "event_from_opacus",
     "event_from_dict",
     "noise_multiplier_for",
     "split_targets",

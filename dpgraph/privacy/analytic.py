@@ -13,12 +13,14 @@ import math
 from dp_accounting import get_epsilon_gaussian
 
 from dpgraph.errors import DPGraphError
+from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.events import PrivacyEvent
 from dpgraph.privacy.gaussians import combined_noise_multiplier, is_plain_gaussian, sampled_gaussian_counts
 
 ROOT_TOLERANCE = 1e-12
 
 
+@ACCOUNTANTS.register("analytic-gaussian")
 def analytic_gaussian_epsilon(event: PrivacyEvent, delta: float) -> float:
     """Exact epsilon at ``delta`` of ``event``, a composition of plain Gaussians (DPGraphError otherwise)."""
     counts = sampled_gaussian_counts(event)

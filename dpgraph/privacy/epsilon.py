@@ -7,22 +7,12 @@ of bounded size, else RDP. ``accounting_method`` names the method so chosen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from dpgraph.privacy.analytic import analytic_gaussian_epsilon
+from dpgraph.privacy import analytic, prv, rdp  # noqa: F401  (registration of the accountants)
+from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.events import PrivacyEvent, check_event
 from dpgraph.privacy.gaussians import is_plain_gaussian, sampled_gaussian_counts
-from dpgraph.privacy.pld import MAX_POINTS, pld_epsilon, pld_points
-from dpgraph.privacy.prv import prv_epsilon
-from dpgraph.privacy.rdp import rdp_epsilon
+from dpgraph.privacy.pld import MAX_POINTS, pld_points
 from dpgraph.privacy.validation import check_accountant, check_delta
-
-METHODS: dict[str, Callable[[PrivacyEvent, float], float]] = {
-    "analytic-gaussian": analytic_gaussian_epsilon,
-    "pld": pld_epsilon,
-    "prv": prv_epsilon,
-    "rdp": rdp_epsilon,
-}
 
 
 def accounting_method(event: PrivacyEvent, accountant: str = "auto") -> str:
@@ -46,4 +36,4 @@ def compute_epsilon(event: PrivacyEvent, delta: float, accountant: str = "auto")
     DPGraphError naming one that does.
     """
     method = accounting_method(event, accountant)
-    return METHODS[method](event, check_delta(delta))
+    return ACCOUNTANTS.get(method)(event, check_delta(delta))

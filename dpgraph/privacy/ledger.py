@@ -16,7 +16,7 @@ from dpgraph.privacy.epsilon import accounting_method, compute_epsilon
 from dpgraph.privacy.events import ComposedEvent, PrivacyEvent, check_event, event_from_dict
 from dpgraph.privacy.validation import check_accountant, check_delta
 
-UNITS = ("node", "edge")
+UNITS = ("node", "edge", "example")
 
 
 class PrivacyLedger:
@@ -77,6 +77,7 @@ class PrivacyLedger:
             "accounted_with": self.accounted_with(),
             "events": [{"stage": stage, "event": event.to_dict()} for stage, event in self._events],
             "stage_epsilons": self.stage_epsilons(),
+            "stage_accounted_with": self.stage_accounted_with(),
         }
 
     @classmethod

@@ -24,6 +24,7 @@ from dp_accounting.rdp import compute_epsilon
 from opacus.accountants.analysis.rdp import compute_rdp
 
 from dpgraph.errors import DPGraphError
+from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.events import PrivacyEvent
 from dpgraph.privacy.gaussians import SampledGaussians, combined_noise_multiplier, require_sampled_gaussians
 from dpgraph.privacy.rdp import RDP_ORDERS
@@ -61,6 +62,7 @@ def _epsilon(groups: tuple[tuple[float, float, int], ...], delta: float) -> floa
     return max(0.0, float(accountant.get_epsilon(delta)))
 
 
+@ACCOUNTANTS.register("pld")
 def pld_epsilon(event: PrivacyEvent, delta: float) -> float:
     """Upper bound on epsilon at ``delta`` for ``event`` by PLD composition (cached per flattened event)."""
     counts = require_sampled_gaussians(event, "pld")

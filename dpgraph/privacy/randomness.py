@@ -96,7 +96,7 @@ class GeneratorRandomness(SecretRandomness):
     def normal(self, shape: Sequence[int], std: float, device: torch.device = _CPU,
                dtype: torch.dtype = torch.float64) -> Tensor:
         out = torch.randn(tuple(shape), generator=self._generator, device=self._draw_device(), dtype=dtype)
-        return (out * std).to(device)
+        return out.mul_(std).to(device)
 
     def integer(self, bits: int) -> int:
         if not 1 <= bits <= 62:

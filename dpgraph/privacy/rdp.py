@@ -27,6 +27,7 @@ from opacus.accountants import RDPAccountant
 from opacus.accountants.analysis.rdp import compute_rdp
 
 from dpgraph.errors import DPGraphError
+from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.events import (
     ComposedEvent,
     GaussianEvent,
@@ -125,6 +126,7 @@ def _replace_one_event(event: PrivacyEvent) -> dpa.DpEvent:
     )
 
 
+@ACCOUNTANTS.register("rdp")
 def rdp_epsilon(event: PrivacyEvent, delta: float) -> float:
     """Epsilon at ``delta`` of ``event`` by RDP (see the module docstring)."""
     if not _samples_without_replacement(event):

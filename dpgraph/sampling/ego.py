@@ -25,12 +25,16 @@ stability; see :mod:`dpgraph.sampling.random_walk`.)
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
-from torch_geometric.utils import coalesce, degree, to_undirected
+from torch_geometric.utils import degree
 
 from dpgraph.errors import DPGraphError
+from dpgraph.graphops import simple_undirected
 from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.sampling.registry import SAMPLERS, SamplerSpec
 from dpgraph.sampling.rows import dedupe_rows, pack_rows
 from dpgraph.sampling.subgraphs import PAD, SubgraphSet
 
@@ -52,9 +56,7 @@ def edge_priorities(src: Tensor, dst: Tensor, seed: int) -> Tensor:
 
 def fanout_table(edge_index: Tensor, num_nodes: int, fanout: int, seed: int) -> Tensor:
     """[num_nodes, fanout] neighbours kept by each node (smallest :func:`edge_priorities` first; ``PAD`` fills)."""
-    src, dst = coalesce(to_undirected(edge_index, num_nodes=num_nodes), num_nodes=num_nodes)
-    loops = src == dst
-    src, dst = src[~loops], dst[~loops]
+    src, dst = simple_undirected(edge_index, num_nodes)
     order = torch.argsort(edge_priorities(src, dst, seed))
     order = order[torch.argsort(src[order], stable=True)]  # grouped by owner, by priority within
     owner, neighbour = src[order], dst[order]
@@ -66,9 +68,8 @@ def fanout_table(edge_index: Tensor, num_nodes: int, fanout: int, seed: int) -> 
 
 def check_degree_promise(edge_index: Tensor, num_nodes: int, max_degree: int) -> None:
     """Raise DPGraphError if some node has more than ``max_degree`` neighbours; the message names only the promise."""
-    simple = to_undirected(edge_index, num_nodes=num_nodes)
-    loops = simple[0] == simple[1]
-    top = int(degree(simple[0, ~loops], num_nodes).max()) if simple.numel() else 0
+    simple = simple_undirected(edge_index, num_nodes)
+    top = int(degree(simple[0], num_nodes).max()) if simple.numel() else 0
     if top > max_degree:
         raise DPGraphError(f"the graph breaks the degree promise sampler.max_degree={max_degree} (some node has more "
                            "neighbours), so the node-level occurrence bound would not hold; raise the promise or use "
@@ -102,3 +103,17 @@ def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, 
     result = SubgraphSet(nodes, occurrence_bound=bound, node_stable=True, sampler="ego")
     result.check_bound(num_nodes)
     return result
+
+
+def _check_promise(params: Any, edge_index: Tensor, num_nodes: int) -> None:
+    if params.hops >= 1 and params.max_degree is not None:
+        check_degree_promise(edge_index, num_nodes, params.max_degree)
+
+
+SAMPLERS.register("ego")(SamplerSpec(
+    build=lambda p, edges, n, roots, randomness: ego_subgraphs(edges, n, roots, p.hops, p.fanout, randomness,
+                                                               p.max_degree),
+    max_size=lambda p: sum(p.fanout**i for i in range(p.hops + 1)),
+    node_stable=True,
+    check_promise=_check_promise,
+))

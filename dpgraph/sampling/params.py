@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from dpgraph.config.validation import StrictModel
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy.randomness import SecretRandomness
-from dpgraph.sampling.ego import check_degree_promise, ego_subgraphs
+from dpgraph.sampling.registry import SAMPLERS
 from dpgraph.sampling.subgraphs import SubgraphSet
 
 
@@ -45,9 +45,7 @@ class SamplerParams(StrictModel):
     @property
     def max_subgraph_size(self) -> int:
         """S, the most nodes one subgraph can hold: sum_{i <= hops} fanout^i (ego) or ``max_size`` (random walk)."""
-        if self.kind == "ego":
-            return sum(self.fanout**i for i in range(self.hops + 1))
-        return self.max_size
+        return SAMPLERS.get(self.kind).max_size(self)
 
     def dense_batch_bytes(self, num_roots: int, num_features: int) -> int:
         """Float32 bytes of the dense batch of ``num_roots`` subgraphs: features [N, S, F] and adjacency [N, S, S]
@@ -58,22 +56,15 @@ class SamplerParams(StrictModel):
     def check_private(self, edge_index: Tensor, num_nodes: int) -> None:
         """Refuse, before any private computation, samplers whose occurrence bound does not survive removing a node,
         and graphs that break the degree promise (the message names the promise only)."""
-        if self.kind != "ego":
-            raise DPGraphError(f"sampler.kind={self.kind} is not node-stable (removing a node re-routes walks and "
-                               "cascades through the occurrence cap), so its K does not bound the privacy loss; "
-                               "use sampler.kind: ego in private runs")
-        if self.hops >= 1 and self.max_degree is not None:
-            check_degree_promise(edge_index, num_nodes, self.max_degree)
+        spec = SAMPLERS.get(self.kind)
+        if not spec.node_stable:
+            raise DPGraphError(f"sampler.kind={self.kind} is not node-stable (removing a node changes subgraphs "
+                               "that do not contain it), so its K does not bound the privacy loss; use sampler.kind: "
+                               "ego in private runs")
+        spec.check_promise(self, edge_index, num_nodes)
 
     def build(self, edge_index: Tensor, num_nodes: int, roots: Tensor, randomness: SecretRandomness) -> SubgraphSet:
         """The subgraphs of ``roots``, keyed by ``randomness``; the observed maximum occurrence is checked against K."""
-        if self.kind == "ego":
-            result = ego_subgraphs(edge_index, num_nodes, roots, self.hops, self.fanout, randomness, self.max_degree)
-        else:
-            from dpgraph.sampling.random_walk import random_walk_subgraphs
-
-            result = random_walk_subgraphs(edge_index, num_nodes, roots, self.max_size, self.walk_length,
-                                           self.restart_prob, self.walks_per_root, self.occurrence_bound,
-                                           randomness.generator(edge_index.device))
+        result = SAMPLERS.get(self.kind).build(self, edge_index, num_nodes, roots, randomness)
         result.check_bound(num_nodes)
         return result

@@ -27,15 +27,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from torch_geometric.index import index2ptr
-from torch_geometric.utils import remove_self_loops, to_undirected
 
+from dpgraph.graphops import simple_undirected
+from dpgraph.sampling.registry import SAMPLERS, SamplerSpec
 from dpgraph.sampling.rows import dedupe_rows, pack_rows
 from dpgraph.sampling.subgraphs import PAD, SubgraphSet
 
 
 def undirected_csr(edge_index: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
     """``(rowptr [n+1], col [E])``: the symmetrised, coalesced graph without self-loops, in CSR form."""
-    edges, _ = remove_self_loops(to_undirected(edge_index, num_nodes=num_nodes))
+    edges = simple_undirected(edge_index, num_nodes)
     return index2ptr(edges[0], num_nodes), edges[1]
 
 
@@ -116,3 +117,12 @@ def random_walk_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, max
     result = SubgraphSet(nodes, occurrence_bound=occurrence_bound, node_stable=False, sampler="random-walk")
     result.check_bound(num_nodes)
     return result
+
+
+SAMPLERS.register("random-walk")(SamplerSpec(
+    build=lambda p, edges, n, roots, randomness: random_walk_subgraphs(
+        edges, n, roots, p.max_size, p.walk_length, p.restart_prob, p.walks_per_root, p.occurrence_bound,
+        randomness.generator(edges.device)),
+    max_size=lambda p: p.max_size,
+    node_stable=False,
+))

@@ -17,7 +17,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data
 
-from dpgraph.dpsgd.batch import DenseSubgraphBatch, normalized_adjacency
+from dpgraph.graphops import normalized_dense
+from dpgraph.sampling.dense_batch import DenseSubgraphBatch
 
 PAD = -1
 
@@ -107,7 +108,7 @@ class SubgraphSet:
         adj = torch.cat(adj_parts) if adj_parts else x.new_zeros(0, self.max_size, self.max_size)
         feats = x[safe] * mask.unsqueeze(-1).to(x.dtype)
         root = torch.zeros(len(self), dtype=torch.long, device=x.device)
-        return DenseSubgraphBatch(feats, normalized_adjacency(adj, mask), mask, root, y.to(x.device)[nodes[:, 0]])
+        return DenseSubgraphBatch(feats, normalized_dense(adj, mask), mask, root, y.to(x.device)[nodes[:, 0]])
 
     def pyg_batch(self, x: Tensor, edge_index: Tensor, y: Tensor) -> Batch:
         """The same subgraphs as a PyG ``Batch`` of induced subgraphs (``root_index``: the root's local index 0,

@@ -30,15 +30,10 @@ class DenseSubgraphBatch:
         idx = idx.to(self.y.device)
         return DenseSubgraphBatch(self.x[idx], self.adj[idx], self.mask[idx], self.root[idx], self.y[idx])
 
+    def tensors(self) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """``(x, adj, mask, root, y)``: the units as the DP-SGD engine takes them (leading dim B)."""
+        return self.x, self.adj, self.mask, self.root, self.y
+
     def to(self, device: torch.device | str) -> DenseSubgraphBatch:
         """A copy on ``device``."""
         return DenseSubgraphBatch(*(t.to(device) for t in (self.x, self.adj, self.mask, self.root, self.y)))
-
-
-def normalized_adjacency(adj: Tensor, mask: Tensor) -> Tensor:
-    """D^-1/2 (A + I) D^-1/2 for a 0/1 adjacency [..., S, S] without self-loops, restricted to ``mask`` [..., S]."""
-    valid = mask.to(adj.dtype)
-    a_hat = (adj + torch.diag_embed(valid)) * valid.unsqueeze(-1) * valid.unsqueeze(-2)
-    deg = a_hat.sum(-1)
-    inv_sqrt = torch.where(deg > 0, deg.clamp_min(1e-12).rsqrt(), torch.zeros_like(deg))
-    return inv_sqrt.unsqueeze(-1) * a_hat * inv_sqrt.unsqueeze(-2)

@@ -1,49 +1,17 @@
-"""Read a pipeline YAML file, apply `--set` overrides, validate every section before any work starts."""
+"""Read a pipeline YAML file (strict YAML 1.2 numbers, no duplicate keys) and apply `--set` overrides."""
 
 from __future__ import annotations
 
 import copy
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 from yaml.constructor import ConstructorError
 
-from dpgraph.config.sections import DatasetSection, EvaluateSection, MethodSection, PrivacySection, TopLevel
-from dpgraph.config.validation import validate_section
 from dpgraph.errors import DPGraphError
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """A fully validated pipeline; `dataset_params` / `method_params` are the named implementation's schema."""
-
-    name: str
-    seed: int
-    dataset: DatasetSection
-    dataset_params: BaseModel
-    privacy: PrivacySection
-    method: MethodSection
-    method_params: BaseModel
-    evaluate: EvaluateSection
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resolved config: every default filled in, overrides applied (written as config.yaml)."""
-        unused = {"split_fractions", "split_seed"} if self.dataset.split == "public" else set()
-        dataset = self.dataset.model_dump(mode="json", exclude=set(self.dataset.params) | unused)
-        return {
-            "name": self.name,
-            "seed": self.seed,
-            "dataset": {**dataset, **self.dataset_params.model_dump(mode="json")},
-            "privacy": self.privacy.model_dump(mode="json"),
-            "method": {"name": self.method.name, **self.method_params.model_dump(mode="json")},
-            "evaluate": self.evaluate.model_dump(mode="json"),
-        }
-
 
 _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -144,32 +112,3 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
             node = child
         node[parts[-1]] = value
     return out
-
-
-def parse_config(raw: dict[str, Any]) -> PipelineConfig:
-    """Validate all sections and the named dataset's and method's own parameters.
-
-    The fixed sections are validated first, before the registries (which import torch) are loaded, so that most
-    mistakes are reported in a fraction of a second."""
-    top = validate_section(TopLevel, raw, "")
-    dataset = validate_section(DatasetSection, top.dataset, "dataset")
-    privacy = validate_section(PrivacySection, top.privacy, "privacy")
-    method = validate_section(MethodSection, top.method, "method")
-    evaluate = validate_section(EvaluateSection, top.evaluate, "evaluate")
-
-    from dpgraph.data.registry import DATASETS
-    from dpgraph.evaluation.models import MODEL_NAMES
-    from dpgraph.mechanisms import MECHANISMS
-
-    dataset_params = validate_section(DATASETS.get(dataset.name).params, dataset.params, "dataset")
-    method_params = validate_section(MECHANISMS.get(method.name).Params, method.params, "method")
-    unknown = [m for m in evaluate.models if m not in MODEL_NAMES]
-    if unknown:
-        raise DPGraphError(f"unknown model(s) {unknown} in 'evaluate.models': use any of {', '.join(MODEL_NAMES)}")
-    return PipelineConfig(name=top.name, seed=top.seed, dataset=dataset, dataset_params=dataset_params,
-                          privacy=privacy, method=method, method_params=method_params, evaluate=evaluate)
-
-
-def load_config(path: str | Path, overrides: Sequence[str] = ()) -> PipelineConfig:
-    """Read, override and validate a pipeline file."""
-    return parse_config(apply_overrides(read_pipeline_file(path), overrides))

@@ -1,4 +1,4 @@
-"""Per-node feature preprocessing applied at evaluation time."""
+"""Per-node feature transforms: each row scaled by its own norm, no statistic shared across nodes."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from dpgraph.evaluation.features import unit_rows
+from dpgraph.graphops.features import unit_rows
 
 
 def normalized_class_sums(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:

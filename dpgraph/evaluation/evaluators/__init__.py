@@ -1,0 +1,7 @@
+"""Evaluators, registered by name in ``EVALUATORS``; each declares the release types it accepts. Importing this
+package registers all of them."""
+
+from dpgraph.evaluation.evaluators import fidelity, model_accuracy, utility  # noqa: F401  (registration)
+from dpgraph.evaluation.evaluators.base import EVALUATORS, Evaluation, EvaluationInputs, Evaluator, evaluators_for
+
+__all__ = ["EVALUATORS", "Evaluation", "EvaluationInputs", "Evaluator", "evaluators_for"]

@@ -1,0 +1,29 @@
+"""``utility``: models trained only on a released graph, scored on the real graph's target nodes."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from dpgraph.evaluation.evaluators.base import EVALUATORS, Evaluation, EvaluationInputs, Evaluator
+from dpgraph.evaluation.plots import plot_utility
+from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
+from dpgraph.releases import GraphRelease
+
+
+@EVALUATORS.register("utility")
+class GraphUtility(Evaluator):
+    """``{"utility": {model: {test_acc_mean, test_acc_std, per_seed}}}`` (see
+    :func:`~dpgraph.evaluation.utility.evaluate_utility`), and ``plots/utility.png``."""
+
+    name = "utility"
+    accepts = (GraphRelease,)
+
+    def evaluate(self, release: GraphRelease, inputs: EvaluationInputs) -> Evaluation:  # type: ignore[override]
+        ev = inputs.settings
+        settings = TrainSettings(epochs=ev.epochs, lr=ev.lr, weight_decay=ev.weight_decay, hidden=ev.hidden,
+                                 dropout=ev.dropout, normalize_features=ev.normalize_features,
+                                 val_fraction=ev.val_fraction)
+        utility = evaluate_utility(release.data, inputs.target, ev.models, ev.seed_list, settings, inputs.num_classes,
+                                   device=inputs.device, progress=inputs.progress)
+        return Evaluation({"utility": utility},
+                          {"plots/utility.png": partial(plot_utility, utility, nodes=ev.score_on)})
