@@ -1,11 +1,16 @@
 from math import comb
 
+import networkx as nx
 import pytest
 import torch
+from scipy.stats import ks_2samp
 from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
+from torch_geometric.utils import to_networkx, to_undirected
 
 from dpgraph.evaluation import structural_fidelity
+from dpgraph.graphops import triangles
+from dpgraph.graphops.pairs import simple_pairs
+from dpgraph.graphops.triangles import triangles_per_node
 
 KEYS = {
     "degree_ks",
@@ -80,3 +85,55 @@ def test_isolated_nodes_count_and_relative_error_is_floored_at_one_real_triangle
     assert metrics["triangles_released"] == comb(4, 3)
     assert metrics["triangle_rel_error"] == comb(4, 3)
     assert metrics["degree_ks"] == 1.0
+
+
+def _networkx_reference(data: Data) -> dict:
+    """The metrics of `data` computed independently with networkx (the simple undirected graph, isolated nodes kept)."""
+    graph = to_networkx(Data(edge_index=data.edge_index, num_nodes=data.num_nodes), to_undirected=True,
+                        remove_self_loops=True)
+    labelled = [(u, v) for u, v in graph.edges if data.y[u] >= 0 and data.y[v] >= 0]
+    same = sum(int(data.y[u] == data.y[v]) for u, v in labelled)
+    return {
+        "triangles": sum(nx.triangles(graph).values()) // 3,
+        "per_node": [nx.triangles(graph)[v] for v in range(data.num_nodes)],
+        "avg_clustering": nx.average_clustering(graph) if len(graph) else 0.0,
+        "edge_homophily": same / len(labelled) if labelled else None,
+        "num_nodes": graph.number_of_nodes(),
+        "num_edges": graph.number_of_edges(),
+        "degrees": [d for _, d in graph.degree()],
+    }
+
+
+def _random_graph(gen: torch.Generator, n: int, edges: int) -> Data:
+    """Directed random pairs: duplicates, both directions, self-loops and isolated nodes all occur."""
+    edge_index = torch.randint(0, max(n // 2, 1), (2, edges), generator=gen)  # upper half of the ids isolated
+    edge_index = torch.cat([edge_index, edge_index[:, : edges // 4].flip(0), torch.arange(3).repeat(2, 1)], dim=1)
+    return Data(edge_index=edge_index % n, y=torch.randint(-1, 3, (n,), generator=gen), num_nodes=n)
+
+
+@pytest.mark.parametrize(("n", "edges"), [(1, 0), (3, 6), (12, 40), (40, 300), (60, 120), (200, 2500)])
+def test_every_metric_equals_networkx_on_non_simple_random_graphs(n, edges):
+    gen = torch.Generator().manual_seed(n)
+    real, released = _random_graph(gen, n, edges), _random_graph(gen, n, 2 * edges)
+    metrics = structural_fidelity(released, real)
+    refs = {"real": _networkx_reference(real), "released": _networkx_reference(released)}
+    for key, ref in refs.items():
+        assert metrics[f"triangles_{key}"] == ref["triangles"]
+        assert metrics[f"avg_clustering_{key}"] == ref["avg_clustering"]  # the same float, not just close
+        assert metrics[f"num_nodes_{key}"] == ref["num_nodes"] and metrics[f"num_edges_{key}"] == ref["num_edges"]
+        assert metrics[f"edge_homophily_{key}"] == ref["edge_homophily"]
+    assert metrics["degree_ks"] == ks_2samp(refs["released"]["degrees"], refs["real"]["degrees"]).statistic
+    tri_real, tri_released = refs["real"]["triangles"], refs["released"]["triangles"]
+    assert metrics["triangle_rel_error"] == abs(tri_released - tri_real) / max(tri_real, 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("chunk", [1, 97, 1 << 24])  # wedges per product chunk: many chunks down to one
+def test_triangles_per_node_equal_networkx(seed, chunk, monkeypatch):
+    monkeypatch.setattr(triangles, "_WEDGES_PER_CHUNK", chunk)
+    gen = torch.Generator().manual_seed(seed)
+    graph = _random_graph(gen, 300, 3000)
+    pairs = simple_pairs(graph.edge_index, 300)
+    expected = _networkx_reference(graph)["per_node"]
+    assert triangles_per_node(pairs, 300).tolist() == expected
+    assert sum(expected) > 0

@@ -19,7 +19,8 @@ def test_logits_have_one_row_per_node_and_one_column_per_class(name):
 
 
 def test_unknown_name_raises_and_lists_valid_names():
-    with pytest.raises(DPGraphError, match="gcn, mlp, sgc, sage, centroid"):
+    with pytest.raises(DPGraphError, match="unknown model 'gat' at 'evaluate.models': use one of centroid, gcn, mlp, "
+                                           "sage, sgc"):
         build_model("gat", 5, 3)
 
 

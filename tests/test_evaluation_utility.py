@@ -92,20 +92,60 @@ def test_real_test_labels_change_only_the_score_not_the_training(sbm, monkeypatc
     weights = []
 
     def recording_train(*args, **kwargs):
-        model = train_on_released_original(*args, **kwargs)
-        weights.append({k: v.clone() for k, v in model.state_dict().items()})
-        return model
+        stack = train_seeds_original(*args, **kwargs)
+        weights.append({k: v.clone() for k, v in stack.state_dict().items()})
+        return stack
 
-    train_on_released_original = utility.train_on_released
-    monkeypatch.setattr(utility, "train_on_released", recording_train)
+    train_seeds_original = utility.train_seeds
+    monkeypatch.setattr(utility, "train_seeds", recording_train)
     shifted = real.clone()
     shifted.y = torch.where(real.test_mask, (real.y + 1) % NUM_CLASSES, real.y)
 
     honest = _run(released, real, settings=settings)["gcn"]["test_acc_mean"]
     wrong = _run(released, shifted, settings=settings)["gcn"]["test_acc_mean"]
     assert honest != wrong
-    assert weights[0].keys() == weights[1].keys()
+    assert len(weights) == 2 and weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.parametrize("model", ["gcn", "mlp", "sage", "sgc"])
+@pytest.mark.parametrize("val_fraction", [0.0, 0.3])
+def test_each_seed_gives_the_same_result_whatever_other_seeds_are_evaluated(sbm, model, val_fraction):
+    real, released = sbm
+    settings = TrainSettings(epochs=30, hidden=16, val_fraction=val_fraction)
+    together = _run(released, real, models=(model,), seeds=(4, 0, 9), settings=settings)[model]["per_seed"]
+    alone = [_run(released, real, models=(model,), seeds=(s,), settings=settings)[model]["per_seed"][0]
+             for s in (4, 0, 9)]
+    assert together == pytest.approx(alone, abs=1e-6)
+    assert len(set(together)) > 1 or model == "sgc"  # the seeds are not all the same model
+
+
+def test_train_on_released_returns_the_copy_of_its_seed(sbm):
+    real, released = sbm
+    settings = TrainSettings(epochs=20, hidden=16)
+    graph = utility.GraphView(released, True, CPU)
+    stack = utility.train_seeds(graph, released.y, "gcn", NUM_CLASSES, settings, [5, 2])
+    model = train_on_released(released, "gcn", NUM_CLASSES, settings, seed=2, device=CPU)
+    expected = stack.module(1).state_dict()
+    assert all(torch.allclose(v, expected[k], atol=1e-6) for k, v in model.state_dict().items())
+
+
+@pytest.fixture(scope="module")
+def cora(planetoid_root) -> tuple[Data, Data]:
+    """(real Cora with the public split, the `real` mechanism's release: labels on training nodes only)."""
+    from dpgraph.data.planetoid import load_planetoid
+
+    real = load_planetoid("cora", planetoid_root)
+    released = Data(x=real.x, edge_index=real.edge_index, y=torch.where(real.train_mask, real.y, -1))
+    return real, released
+
+
+def test_cora_accuracy_is_that_of_the_gcn_paper_setting(cora):
+    # Kipf & Welling report 81.5% for GCN; MLP on raw features is near 57-59% on the public split.
+    real, released = cora
+    result = evaluate_utility(released, real, ["gcn", "mlp"], range(5), TrainSettings(), 7, progress=False)
+    assert 0.79 <= result["gcn"]["test_acc_mean"] <= 0.83 and result["gcn"]["test_acc_std"] < 0.015
+    assert 0.53 <= result["mlp"]["test_acc_mean"] <= 0.61 and result["mlp"]["test_acc_std"] < 0.03
 
 
 def test_validation_split_of_released_labels_still_learns(sbm):

@@ -10,6 +10,7 @@ from dpgraph.config.sections import PrivacySection
 from dpgraph.data.registry import DATASETS
 from dpgraph.errors import DPGraphError
 from dpgraph.evaluation.evaluators import EVALUATORS
+from dpgraph.evaluation.models import MODELS
 from dpgraph.mechanisms import MECHANISMS
 from dpgraph.pipeline.config import parse_config
 from dpgraph.privacy import ACCOUNTANTS
@@ -19,7 +20,7 @@ from dpgraph.sampling import SAMPLERS
 from dpgraph.sampling.params import SamplerParams
 
 
-@pytest.mark.parametrize("registry", [DATASETS, MECHANISMS, EVALUATORS, SAMPLERS, ACCOUNTANTS])
+@pytest.mark.parametrize("registry", [DATASETS, MECHANISMS, EVALUATORS, SAMPLERS, ACCOUNTANTS, MODELS])
 def test_every_component_kind_uses_the_one_registry(registry):
     assert isinstance(registry, Registry) and registry.names()
     with pytest.raises(DPGraphError, match=f"use one of {', '.join(registry.names())}"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from dpgraph.graphops import normalized_class_sums, propagate, sparse_adjacency, unit_rows
+from dpgraph.graphops.conv_operators import gcn_operator
 
 
 class NearestCentroid(torch.nn.Module):
@@ -25,8 +25,7 @@ class NearestCentroid(torch.nn.Module):
         """Â^K x; ``adj`` is an ``adj_t`` from `sparse_adjacency` or a plain ``edge_index``."""
         if not adj.is_sparse_csr:
             adj = sparse_adjacency(adj, x.size(0))
-        norm_adj, _ = gcn_norm(adj, add_self_loops=True)
-        return propagate(x, norm_adj, self.hops)
+        return propagate(x, gcn_operator(adj), self.hops)
 
     @torch.no_grad()
     def fit(self, x: Tensor, adj: Tensor, y: Tensor, mask: Tensor) -> NearestCentroid:

@@ -9,10 +9,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import GCNConv, SAGEConv, SGConv
 
-from dpgraph.errors import DPGraphError
 from dpgraph.evaluation.centroid import NearestCentroid
-
-MODEL_NAMES: tuple[str, ...] = ("gcn", "mlp", "sgc", "sage", "centroid")
+from dpgraph.registry import Registry
 
 
 def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -60,13 +58,14 @@ class _SGC(torch.nn.Module):
 
 _Builder = Callable[[int, int, int, float], torch.nn.Module]
 
-_BUILDERS: dict[str, _Builder] = {
-    "gcn": lambda i, h, c, p: _TwoLayer(GCNConv(i, h), GCNConv(h, c), p, uses_edges=True),
-    "sage": lambda i, h, c, p: _TwoLayer(SAGEConv(i, h), SAGEConv(h, c), p, uses_edges=True),
-    "mlp": lambda i, h, c, p: _TwoLayer(torch.nn.Linear(i, h), torch.nn.Linear(h, c), p, uses_edges=False),
-    "sgc": lambda i, h, c, p: _SGC(i, c),
-    "centroid": lambda i, h, c, p: NearestCentroid(i, c),
-}
+#: evaluation models selectable in ``evaluate.models``: ``(in_channels, hidden, num_classes, dropout) -> module``
+MODELS: Registry[_Builder] = Registry("model", "evaluate.models")
+MODELS.register("gcn")(lambda i, h, c, p: _TwoLayer(GCNConv(i, h), GCNConv(h, c), p, uses_edges=True))
+MODELS.register("sage")(lambda i, h, c, p: _TwoLayer(SAGEConv(i, h), SAGEConv(h, c), p, uses_edges=True))
+MODELS.register("mlp")(lambda i, h, c, p: _TwoLayer(torch.nn.Linear(i, h), torch.nn.Linear(h, c), p, uses_edges=False))
+MODELS.register("sgc")(lambda i, h, c, p: _SGC(i, c))
+MODELS.register("centroid")(lambda i, h, c, p: NearestCentroid(i, c))
+MODEL_NAMES: tuple[str, ...] = tuple(MODELS.names())
 
 
 def build_model(
@@ -82,6 +81,4 @@ def build_model(
     Graph layers do not cache normalised adjacency, so a model trained on one graph can run on another.
     Raises DPGraphError for an unknown name.
     """
-    if name not in _BUILDERS:
-        raise DPGraphError(f"unknown model {name!r}; valid models: {', '.join(MODEL_NAMES)}")
-    return _BUILDERS[name](in_channels, hidden, num_classes, dropout)
+    return MODELS.get(name)(in_channels, hidden, num_classes, dropout)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import product
 
 import torch
 import torch.nn.functional as F
@@ -15,10 +13,10 @@ from torch_geometric.data import Data
 from tqdm import tqdm
 
 from dpgraph.errors import DPGraphError
+from dpgraph.evaluation.batched import SPECS, GraphView, Plan, SeedStack
 from dpgraph.evaluation.centroid import NearestCentroid
 from dpgraph.evaluation.models import MODEL_NAMES, build_model
 from dpgraph.evaluation.split import stratified_holdout
-from dpgraph.graphops import prepare_features, sparse_adjacency
 
 _CPU = torch.device("cpu")
 _NO_LABELS = "the released graph has no labelled node (y >= 0); nothing to train on"
@@ -52,22 +50,23 @@ class TrainSettings:
             )
 
 
-@torch.no_grad()
-def _accuracy(model: torch.nn.Module, x: Tensor, adj: Tensor, y: Tensor, mask: Tensor) -> float:
-    """Fraction of `mask` nodes whose argmax logit equals `y`, with full-graph inference in eval mode."""
-    model.eval()
-    pred = model(x, adj).argmax(dim=1)
-    return (pred[mask] == y[mask]).float().mean().item()
+def _check_labels(y: Tensor, num_classes: int) -> None:
+    if not bool((y >= 0).any()):
+        raise DPGraphError(_NO_LABELS)
+    if int(y.max()) >= num_classes:
+        raise DPGraphError(f"released label {int(y.max())} is out of range for num_classes={num_classes}")
 
 
-def _training_masks(y: Tensor, val_fraction: float, seed: int) -> tuple[Tensor, Tensor | None]:
-    """(train, val) masks over the labelled nodes; val is None when `val_fraction` is 0."""
+def _seed_masks(y: Tensor, val_fraction: float, seeds: Sequence[int]) -> tuple[Tensor, Tensor | None]:
+    """(train, val) boolean masks [S, n] over the labelled nodes, row s from seed s (val None when `val_fraction` is
+    0: every labelled node trains every copy)."""
     if val_fraction == 0:
-        return y >= 0, None
-    train, val = stratified_holdout(y, val_fraction, torch.Generator().manual_seed(seed))
-    if not val.any():
+        return (y >= 0).expand(len(seeds), -1), None
+    splits = [stratified_holdout(y, val_fraction, torch.Generator().manual_seed(int(seed))) for seed in seeds]
+    val = torch.stack([v for _, v in splits])
+    if not bool(val.any(1).all()):
         raise DPGraphError(f"val_fraction={val_fraction} holds out no released node; use 0 or a larger value")
-    return train, val
+    return torch.stack([t for t, _ in splits]), val
 
 
 def scoring_on(real: Data, mask: Tensor) -> Data:
@@ -76,6 +75,60 @@ def scoring_on(real: Data, mask: Tensor) -> Data:
     target = real.clone()
     target.test_mask = mask
     return target
+
+
+class _Scorer:
+    """Accuracy of each copy of a stack on the nodes of `mask` [S, n] (copy s scored on row s), through `plan` (built
+    for the union of those nodes unless given)."""
+
+    def __init__(self, graph: GraphView, model_name: str, hidden: int, y: Tensor, mask: Tensor,
+                 plan: Plan | None = None):
+        device = graph.x.device
+        rows = mask.any(0).nonzero().flatten().to(device) if plan is None else plan.targets
+        self.plan = plan or Plan.build(graph, SPECS[model_name], hidden, rows)
+        self.y, self.mask = y.to(device)[rows], mask.to(device)[:, rows]
+
+    @torch.no_grad()
+    def __call__(self, stack: SeedStack) -> Tensor:
+        stack.eval()
+        correct = (stack(self.plan).argmax(-1) == self.y) & self.mask
+        return correct.sum(1) / self.mask.sum(1)
+
+
+def train_seeds(graph: GraphView, y: Tensor, model_name: str, num_classes: int, settings: TrainSettings,
+                seeds: Sequence[int]) -> SeedStack:
+    """Train one copy of `model_name` per seed on the labelled nodes (`y >= 0`) of `graph` only; return the stack
+    in eval mode. Copy s is what seed s alone gives: its initialisation and dropout come from its own generator, and
+    with `val_fraction > 0` its validation split from ``torch.Generator().manual_seed(s)``; every copy computes all
+    labelled nodes (so the masks it draws do not depend on the other copies' splits)."""
+    train, val = _seed_masks(y, settings.val_fraction, seeds)
+    device = graph.x.device
+    stack = SeedStack(model_name, graph.x.size(1), num_classes, settings.hidden, settings.dropout, seeds, device)
+    plan = Plan.build(graph, stack.spec, settings.hidden, (y >= 0).nonzero().flatten().to(device))
+    targets = y.to(device)[plan.targets].expand(len(seeds), -1).unsqueeze(-1)
+    weight = train.to(device)[:, plan.targets].float()
+    weight = weight / weight.sum(1, keepdim=True)  # copy s: the mean loss over its own training nodes
+    scorer = _Scorer(graph, model_name, settings.hidden, y, val, plan) if val is not None else None
+    optimizer = torch.optim.Adam(stack.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=True)
+    best_acc = torch.full((len(seeds),), -1.0, device=device)
+    best = [p.detach().clone() for p in stack.parameters()]
+    for _ in range(settings.epochs):
+        stack.train()
+        optimizer.zero_grad()
+        nll = -F.log_softmax(stack(plan), dim=-1).gather(-1, targets).squeeze(-1)
+        (nll * weight).sum().backward()
+        optimizer.step()
+        if scorer is not None:
+            acc = scorer(stack)
+            better = acc >= best_acc  # ties go to the later, better-trained epoch
+            best_acc = torch.where(better, acc, best_acc)
+            for kept, p in zip(best, stack.parameters(), strict=True):
+                kept.copy_(torch.where(better.view(-1, *[1] * (p.dim() - 1)), p.detach(), kept))
+    if scorer is not None:
+        with torch.no_grad():
+            for kept, p in zip(best, stack.parameters(), strict=True):
+                p.copy_(kept)
+    return stack.eval()
 
 
 def train_on_released(
@@ -90,52 +143,34 @@ def train_on_released(
     ``centroid`` is fitted in closed form on the same nodes (no epochs, no randomness).
 
     The graph reaches the model as `sparse_adjacency(edge_index)` (a simple graph); the returned model
-    accepts that or a plain `edge_index`. `torch.manual_seed(seed)` fixes initialisation and dropout (and
-    the seed fixes the validation split), so the same seed gives the same weights on the same machine.
+    accepts that or a plain `edge_index`. The seed alone fixes initialisation, dropout and the validation
+    split (the global torch generator is not read), so the same seed gives the same weights on the same machine,
+    and the weights of copy s of `train_seeds` for any list of seeds holding s.
     Nothing but `released` is read. Raises DPGraphError if no node is labelled or a label is >= `num_classes`.
     """
     y = released.y.cpu()
-    labelled = y >= 0
-    if not labelled.any():
-        raise DPGraphError(_NO_LABELS)
-    if int(y.max()) >= num_classes:
-        raise DPGraphError(f"released label {int(y.max())} is out of range for num_classes={num_classes}")
-    train_mask, val_mask = _training_masks(y, settings.val_fraction, seed)
-
-    x = prepare_features(released.x, settings.normalize_features).to(device)
-    adj = sparse_adjacency(released.edge_index.to(device), released.num_nodes)
-    y, train_mask = y.to(device), train_mask.to(device)
-
-    torch.manual_seed(seed)
-    model = build_model(model_name, x.size(1), num_classes, settings.hidden, settings.dropout).to(device)
-    if isinstance(model, NearestCentroid):
-        return model.fit(x, adj, y, train_mask).eval()
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    best_acc, best_state = -1.0, None
-    for _ in range(settings.epochs):
-        model.train()
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x, adj)[train_mask], y[train_mask])
-        loss.backward()
-        optimizer.step()
-        if val_mask is not None:
-            acc = _accuracy(model, x, adj, y, val_mask.to(device))
-            if acc >= best_acc:  # ties go to the later, better-trained epoch
-                best_acc, best_state = acc, copy.deepcopy(model.state_dict())
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return model.eval()
+    _check_labels(y, num_classes)
+    graph = GraphView(released, settings.normalize_features, device)
+    if model_name == "centroid":
+        return _fit_centroid(graph, y, num_classes)
+    if model_name not in SPECS:
+        build_model(model_name, graph.x.size(1), num_classes)  # raises the unknown-model error
+    return train_seeds(graph, y, model_name, num_classes, settings, [seed]).module(0)
 
 
-def _check_inputs(released: Data, real: Data, models: Sequence[str], seeds: Sequence[int]) -> None:
+def _fit_centroid(graph: GraphView, y: Tensor, num_classes: int) -> NearestCentroid:
+    model = NearestCentroid(graph.x.size(1), num_classes).to(graph.x.device)
+    return model.fit(graph.x, graph.adj_t, y.to(graph.x.device), (y >= 0).to(graph.x.device)).eval()
+
+
+def _check_inputs(released: Data, real: Data, models: Sequence[str], seeds: Sequence[int], num_classes: int) -> None:
     """Raise DPGraphError on inputs evaluate_utility cannot use, before any training starts."""
     unknown = [name for name in models if name not in MODEL_NAMES]
     if not models or unknown:
         raise DPGraphError(f"models must be some of {', '.join(MODEL_NAMES)}, got {list(models)}")
     if not seeds:
         raise DPGraphError("at least one seed is needed to evaluate utility")
-    if not bool((released.y >= 0).any()):
-        raise DPGraphError(_NO_LABELS)
+    _check_labels(released.y, num_classes)
     if released.x.size(1) != real.x.size(1):
         raise DPGraphError(
             f"released graph has {released.x.size(1)} features but the real graph has {real.x.size(1)}"
@@ -162,15 +197,22 @@ def evaluate_utility(
     order of `seeds` and `test_acc_std` the sample standard deviation (ddof=1), or 0.0 for a single seed.
     Raises DPGraphError on unusable inputs (no labelled released node, feature dimensions differ, ...).
     """
-    _check_inputs(released, real, models, seeds)
-    x = prepare_features(real.x, settings.normalize_features).to(device)
-    adj = sparse_adjacency(real.edge_index.to(device), real.num_nodes)
-    y, test_mask = real.y.to(device), real.test_mask.to(device)
-    per_seed: dict[str, list[float]] = {name: [] for name in models}
-    pairs = list(product(per_seed, seeds))
-    for name, seed in tqdm(pairs, desc="utility", unit="run", disable=not progress):
-        model = train_on_released(released, name, num_classes, settings, seed, device)
-        per_seed[name].append(_accuracy(model, x, adj, y, test_mask))
+    _check_inputs(released, real, models, seeds, num_classes)
+    y_released = released.y.cpu()
+    source = GraphView(released, settings.normalize_features, device)
+    target = GraphView(real, settings.normalize_features, device)
+    test = real.test_mask.cpu().expand(len(seeds), -1)
+    per_seed: dict[str, list[float]] = {}
+    for name in tqdm(models, desc="utility", unit="model", disable=not progress):
+        if name == "centroid":  # closed form: the same fit for every seed
+            model = _fit_centroid(source, y_released, num_classes)
+            with torch.no_grad():
+                pred = model(target.x, target.adj_t).argmax(1).cpu()
+            mask = real.test_mask.cpu()
+            per_seed[name] = [(pred[mask] == real.y.cpu()[mask]).float().mean().item()] * len(seeds)
+            continue
+        stack = train_seeds(source, y_released, name, num_classes, settings, seeds)
+        per_seed[name] = _Scorer(target, name, settings.hidden, real.y.cpu(), test)(stack).tolist()
     return {
         name: {
             "test_acc_mean": statistics.fmean(accs),

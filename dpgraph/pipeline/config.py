@@ -58,16 +58,15 @@ def parse_config(raw: dict[str, Any]) -> PipelineConfig:
 
     from dpgraph.data.registry import DATASETS
     from dpgraph.evaluation.evaluators import evaluators_for
-    from dpgraph.evaluation.models import MODEL_NAMES
+    from dpgraph.evaluation.models import MODELS
     from dpgraph.mechanisms import MECHANISMS
 
     spec, mechanism = DATASETS.get(dataset.name), MECHANISMS.get(method.name)
     dataset_params = validate_section(spec.params, dataset.params, "dataset")
     method_params = validate_section(mechanism.Params, method.params, "method")
     _check_compatible(top.modality, privacy, dataset.name, spec, method.name, mechanism)
-    unknown = [m for m in evaluate.models if m not in MODEL_NAMES]
-    if unknown:
-        raise DPGraphError(f"unknown model(s) {unknown} in 'evaluate.models': use any of {', '.join(MODEL_NAMES)}")
+    for model in evaluate.models:
+        MODELS.get(model)
     evaluators_for(mechanism.releases, evaluate.evaluators)
     return PipelineConfig(name=top.name, modality=top.modality, seed=top.seed, dataset=dataset,
                           dataset_params=dataset_params,
