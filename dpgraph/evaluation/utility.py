@@ -15,7 +15,7 @@ from tqdm import tqdm
 from dpgraph.errors import DPGraphError
 from dpgraph.evaluation.batched import SPECS, GraphView, Plan, SeedStack
 from dpgraph.evaluation.centroid import NearestCentroid
-from dpgraph.evaluation.models import MODEL_NAMES, build_model
+from dpgraph.evaluation.models import MODEL_NAMES, MODELS
 from dpgraph.evaluation.split import stratified_holdout
 
 _CPU = torch.device("cpu")
@@ -153,8 +153,7 @@ def train_on_released(
     graph = GraphView(released, settings.normalize_features, device)
     if model_name == "centroid":
         return _fit_centroid(graph, y, num_classes)
-    if model_name not in SPECS:
-        build_model(model_name, graph.x.size(1), num_classes)  # raises the unknown-model error
+    MODELS.get(model_name)  # an unknown name: the registry's one-line error
     return train_seeds(graph, y, model_name, num_classes, settings, [seed]).module(0)
 
 
@@ -165,9 +164,10 @@ def _fit_centroid(graph: GraphView, y: Tensor, num_classes: int) -> NearestCentr
 
 def _check_inputs(released: Data, real: Data, models: Sequence[str], seeds: Sequence[int], num_classes: int) -> None:
     """Raise DPGraphError on inputs evaluate_utility cannot use, before any training starts."""
-    unknown = [name for name in models if name not in MODEL_NAMES]
-    if not models or unknown:
-        raise DPGraphError(f"models must be some of {', '.join(MODEL_NAMES)}, got {list(models)}")
+    if not models:
+        raise DPGraphError(f"name at least one model: some of {', '.join(MODEL_NAMES)}")
+    for name in models:
+        MODELS.get(name)
     if not seeds:
         raise DPGraphError("at least one seed is needed to evaluate utility")
     _check_labels(released.y, num_classes)
