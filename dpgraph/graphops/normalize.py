@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from dpgraph.graphops.adjacency import sparse_adjacency
+from dpgraph.graphops.conv_operators import gcn_operator
 from dpgraph.graphops.simple import simple_undirected
 
 
 def normalized_sparse_adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
-    """Sparse COO ``Â`` [n, n] of the simple undirected graph of ``edge_index`` (as GCNConv sees it)."""
-    index, weight = gcn_norm(simple_undirected(edge_index, num_nodes), None, num_nodes, add_self_loops=True)
-    with torch.sparse.check_sparse_tensor_invariants():
-        return torch.sparse_coo_tensor(index.flip(0), weight, (num_nodes, num_nodes)).coalesce()
+    """Sparse CSR ``Â`` [n, n] of the simple undirected graph of ``edge_index`` (as GCNConv sees it)."""
+    return gcn_operator(sparse_adjacency(simple_undirected(edge_index, num_nodes), num_nodes))
 
 
 def identity_adjacency(num_nodes: int, device: torch.device | str = "cpu") -> Tensor:
