@@ -68,13 +68,16 @@ def run(pipeline: str, out_dir: str | None, overrides: tuple[str, ...], data_roo
 
 
 def summary_line(privacy: dict[str, Any], metrics: dict[str, Any]) -> str:
-    """One line: the privacy guarantee and each model's accuracy."""
+    """One line: the privacy guarantee and each model's accuracy (or, for a release nothing can be trained on, that
+    there is no accuracy to show)."""
     if privacy["private"]:
         guarantee = f"({privacy['epsilon']:.3g}, {privacy['delta']:.2g})-DP, {privacy['unit']}-level"
         if not privacy["release"]:
             guarantee += " [NOT A RELEASE: reproducible noise]"
     else:
         guarantee = "not private"
+    if not metrics.get("utility"):
+        return f"{guarantee} | no downstream accuracy (see report.md)"
     accs = "  ".join(f"{m}: {r['test_acc_mean']:.3f} ± {r['test_acc_std']:.3f}" for m, r in metrics["utility"].items())
     return f"{guarantee} | {metrics.get('evaluated_on', 'test')} accuracy  {accs}"
 
@@ -84,15 +87,16 @@ def summary_line(privacy: dict[str, Any], metrics: dict[str, Any]) -> str:
               help="Dataset folder (default $DPGRAPH_DATA, else ./datasets).")
 def datasets(data_root: str | None) -> None:
     """List known datasets and whether their files are present under the data root."""
-    from dpgraph.data import DATASETS, resolve_data_root
+    from dpgraph.data.root import resolve_data_root
+    from dpgraph.pipeline.catalogue import DATASETS
 
     root = resolve_data_root(data_root)
     click.echo(f"data root: {root}")
     for name in DATASETS.names():
         spec = DATASETS.get(name)
         present = spec.present(root)
-        state = "generated/path-based" if present is None else ("present" if present else "missing")
-        click.echo(f"  {name:<9} {state:<21} {spec.description}")
+        state = "no files needed" if present is None else ("present" if present else "missing")
+        click.echo(f"  {name:<13} {spec.modality:<6} {state:<21} {spec.description}")
 
 
 @main.command()

@@ -84,14 +84,16 @@ class EvaluateSection(StrictModel):
     """Downstream evaluation: models trained on the released graph, tested on the real graph's `on` nodes.
 
     `evaluators` names the registered evaluators to run (default: every one that accepts the method's release, e.g.
-    `[utility, fidelity]` for a graph); `models`, `seeds` and the training settings are those of `utility`.
+    `[utility, fidelity]` for a graph); `models`, `seeds` and the training settings are those of the utility
+    evaluators. `models` and `epochs` left unset take the chosen evaluators' defaults (graph `utility`: gcn, mlp and
+    200 epochs; `image-utility`: its classifiers and epochs).
 
     `score_on: val` scores on the validation nodes instead of the test nodes: the way to choose hyper-parameters without
     looking at test labels (`--set evaluate.score_on=val`)."""
 
-    models: list[str] = Field(default_factory=lambda: ["gcn", "mlp"], min_length=1)
+    models: list[str] | None = Field(default=None, min_length=1)
     seeds: int | list[Seed] = 5
-    epochs: int = Field(default=200, gt=0)
+    epochs: int | None = Field(default=None, gt=0)
     lr: float = Field(default=0.01, gt=0)
     weight_decay: float = Field(default=5e-4, ge=0)
     hidden: int = Field(default=64, gt=0)
@@ -118,7 +120,7 @@ class TopLevel(StrictModel):
     """The top level of a pipeline file, before the named sections are resolved."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
-    modality: Literal["graph"] = "graph"
+    modality: Literal["graph", "image"] = "graph"
     seed: Seed = 0
     dataset: dict
     privacy: dict

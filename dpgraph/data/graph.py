@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torch import Tensor
 from torch_geometric.data import Data
+
+from dpgraph.errors import DPGraphError
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,15 @@ class GraphDataset:
     name: str
     data: Data
     num_classes: int
+
+    @property
+    def modality(self) -> str:
+        return "graph"
+
+    @property
+    def size(self) -> int:
+        """n = the number of nodes (delta must be < 1/n)."""
+        return self.num_nodes
 
     @property
     def num_nodes(self) -> int:
@@ -42,3 +54,22 @@ class GraphDataset:
             "num_val": int(d.val_mask.sum()),
             "num_test": int(d.test_mask.sum()),
         }
+
+    def evaluation_target(self, score_on: str) -> Data:
+        """The real graph whose `test_mask` marks the nodes scored: the test nodes, or (``score_on == "val"``) a
+        shallow copy whose `test_mask` is the validation mask."""
+        if score_on == "test":
+            return self.data
+        val = getattr(self.data, "val_mask", None)
+        if val is None or not bool(val.any()):
+            raise DPGraphError(f"evaluate.score_on: val needs validation nodes, and the {self.name} split has none; "
+                               "use a split with a validation share (e.g. dataset.split_fractions: [0.75, 0.1, 0.15])")
+        return scoring_on(self.data, val)
+
+
+def scoring_on(real: Data, mask: Tensor) -> Data:
+    """A shallow copy of `real` whose `test_mask` is `mask`: evaluators then score those nodes (e.g. the validation
+    nodes, to choose hyper-parameters without test labels)."""
+    target = real.clone()
+    target.test_mask = mask
+    return target

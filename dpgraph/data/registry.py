@@ -1,40 +1,16 @@
-"""Datasets selectable by `dataset.name`, each with its own parameter schema and its declared number of classes."""
+"""The graph datasets selectable by `dataset.name` (the registry itself is :data:`dpgraph.data.spec.DATASETS`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
-from pydantic import BaseModel, Field, field_validator
-from torch_geometric.data import Data
+from pydantic import Field, field_validator
 
 from dpgraph.config.validation import PathValue, StrictModel
 from dpgraph.data.csv_graph import load_graph_csv
 from dpgraph.data.graph_io import load_graph_pt
+from dpgraph.data.load import graph_dataset_spec
 from dpgraph.data.planetoid import PLANETOID_CLASSES, PLANETOID_NAMES, load_planetoid, raw_files_present
 from dpgraph.data.sbm import SBMParams, make_sbm_graph
-from dpgraph.registry import Registry
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """How to load one kind of dataset. `num_classes(params)` is public metadata, declared by the dataset or its
-    config, never read from the data. `present(root)` answers `dpgraph datasets` (None: needs no files).
-    `modality` and `units` say which mechanisms and which `privacy.unit` apply."""
-
-    description: str
-    params: type[BaseModel]
-    load: Callable[[BaseModel, Path], Data]
-    num_classes: Callable[[BaseModel], int]
-    present: Callable[[Path], bool | None]
-    modality: str = "graph"
-    #: privacy units this data has: a node (features, label, edges) and an edge
-    units: tuple[str, ...] = ("node", "edge")
-
-
-class NoParams(StrictModel):
-    """This dataset takes no parameters beyond name and split."""
+from dpgraph.data.spec import DATASETS, NoParams
 
 
 class FileParams(StrictModel):
@@ -52,10 +28,8 @@ class FileParams(StrictModel):
         return value
 
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset", "dataset.name")
-
 for _key, _folder in PLANETOID_NAMES.items():
-    DATASETS.register(_key)(DatasetSpec(
+    DATASETS.register(_key)(graph_dataset_spec(
         description=f"Planetoid {_folder} citation graph ({_folder}/raw/ind.{_key}.* under the data root)",
         params=NoParams,
         load=lambda _p, root, key=_key: load_planetoid(key, root),
@@ -63,24 +37,24 @@ for _key, _folder in PLANETOID_NAMES.items():
         present=lambda root, key=_key: raw_files_present(root, key),
     ))
 
-DATASETS.register("sbm")(DatasetSpec(
+DATASETS.register("sbm")(graph_dataset_spec(
     description="synthetic stochastic block model with class-informative binary features (generated)",
     params=SBMParams,
-    load=lambda p, _root: make_sbm_graph(p),  # type: ignore[arg-type]
-    num_classes=lambda p: p.num_classes,  # type: ignore[attr-defined]
+    load=lambda p, _root: make_sbm_graph(p),
+    num_classes=lambda p: p.num_classes,
     present=lambda _root: None,
 ))
-DATASETS.register("csv")(DatasetSpec(
+DATASETS.register("csv")(graph_dataset_spec(
     description="your graph: a folder with nodes.csv (id,label,features...[,split]) and edges.csv (source,target)",
     params=FileParams,
-    load=lambda p, _root: load_graph_csv(p.path),  # type: ignore[attr-defined]
-    num_classes=lambda p: p.num_classes,  # type: ignore[attr-defined]
+    load=lambda p, _root: load_graph_csv(p.path),
+    num_classes=lambda p: p.num_classes,
     present=lambda _root: None,
 ))
-DATASETS.register("pyg")(DatasetSpec(
+DATASETS.register("pyg")(graph_dataset_spec(
     description="your graph: a torch.save'd torch_geometric Data with x, edge_index, y (optional masks)",
     params=FileParams,
-    load=lambda p, _root: load_graph_pt(p.path),  # type: ignore[attr-defined]
-    num_classes=lambda p: p.num_classes,  # type: ignore[attr-defined]
+    load=lambda p, _root: load_graph_pt(p.path),
+    num_classes=lambda p: p.num_classes,
     present=lambda _root: None,
 ))

@@ -69,14 +69,6 @@ def _seed_masks(y: Tensor, val_fraction: float, seeds: Sequence[int]) -> tuple[T
     return torch.stack([t for t, _ in splits]), val
 
 
-def scoring_on(real: Data, mask: Tensor) -> Data:
-    """A shallow copy of `real` whose `test_mask` is `mask`: `evaluate_utility` then scores those nodes (e.g. the
-    validation nodes, to choose hyper-parameters without test labels)."""
-    target = real.clone()
-    target.test_mask = mask
-    return target
-
-
 class _Scorer:
     """Accuracy of each copy of a stack on the nodes of `mask` [S, n] (copy s scored on row s), through `plan` (built
     for the union of those nodes unless given)."""

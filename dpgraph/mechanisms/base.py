@@ -12,13 +12,13 @@ from pydantic import BaseModel
 from torch import Tensor
 
 from dpgraph.config.sections import PrivacySection
-from dpgraph.data.graph import GraphDataset
+from dpgraph.data.spec import PrivateDataset
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import GaussianEvent, PrivacyEvent, PrivacyLedger, split_targets
 from dpgraph.privacy.noise import gaussian_release
 from dpgraph.privacy.randomness import SecretRandomness, randomness_for
 from dpgraph.privacy.spend import Budget, Spend
-from dpgraph.releases import Release
+from dpgraph.releases.base import Release
 from dpgraph.resources import check_memory
 
 
@@ -92,15 +92,15 @@ class Mechanism(ABC):
     stages: ClassVar[tuple[str, ...]] = ()
     default_split: ClassVar[dict[str, float]] = {}
 
-    def memory_estimate(self, graph: GraphDataset, params: BaseModel) -> tuple[float, str]:
+    def memory_estimate(self, dataset: PrivateDataset, params: BaseModel) -> tuple[float, str]:
         """Peak working memory of :meth:`release` in bytes, estimated from public sizes and the parameters, and how
         to ask for less; (0, "") where it is negligible next to the graph itself."""
         return 0.0, ""
 
-    def check(self, privacy: PrivacySection, graph: GraphDataset, params: BaseModel) -> None:
+    def check(self, privacy: PrivacySection, dataset: PrivateDataset, params: BaseModel) -> None:
         """Reject a privacy target this mechanism cannot meet, or a size that would exhaust memory, before any work
         starts."""
-        nbytes, fix = self.memory_estimate(graph, params)
+        nbytes, fix = self.memory_estimate(dataset, params)
         check_memory(nbytes, f"method '{self.name}'", fix)
         if self.private is True and not privacy.private:
             raise DPGraphError(f"method '{self.name}' is differentially private: set privacy.epsilon to a positive "
@@ -115,5 +115,5 @@ class Mechanism(ABC):
                                f"{', '.join(self.stages)} (got {', '.join(privacy.split) or 'none'})")
 
     @abstractmethod
-    def release(self, graph: GraphDataset, params: BaseModel, context: ReleaseContext) -> Release:
+    def release(self, dataset: PrivateDataset, params: BaseModel, context: ReleaseContext) -> Release:
         """Produce the release (of type :attr:`releases`)."""

@@ -56,18 +56,14 @@ def parse_config(raw: dict[str, Any]) -> PipelineConfig:
     method = validate_section(MethodSection, top.method, "method")
     evaluate = validate_section(EvaluateSection, top.evaluate, "evaluate")
 
-    from dpgraph.data.registry import DATASETS
-    from dpgraph.evaluation.evaluators import evaluators_for
-    from dpgraph.evaluation.models import MODELS
-    from dpgraph.mechanisms import MECHANISMS
+    from dpgraph.evaluation.evaluators import evaluators_for, resolve_settings
+    from dpgraph.pipeline.catalogue import DATASETS, MECHANISMS
 
     spec, mechanism = DATASETS.get(dataset.name), MECHANISMS.get(method.name)
     dataset_params = validate_section(spec.params, dataset.params, "dataset")
     method_params = validate_section(mechanism.Params, method.params, "method")
     _check_compatible(top.modality, privacy, dataset.name, spec, method.name, mechanism)
-    for model in evaluate.models:
-        MODELS.get(model)
-    evaluators_for(mechanism.releases, evaluate.evaluators)
+    evaluate = resolve_settings(evaluate, evaluators_for(mechanism.releases, evaluate.evaluators))
     return PipelineConfig(name=top.name, modality=top.modality, seed=top.seed, dataset=dataset,
                           dataset_params=dataset_params,
                           privacy=privacy, method=method, method_params=method_params, evaluate=evaluate)

@@ -44,45 +44,63 @@ def _privacy_lines(privacy: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+_SECTION_TITLES = {"fidelity": "Structural fidelity (private analysis: compared with the real graph)"}
+_RECORDS = {"graph": "nodes", "image": "images"}
+
+
+def _dataset_line(dataset: dict[str, Any], split: str) -> str:
+    if "num_nodes" in dataset:
+        shape = f"{dataset['num_nodes']} nodes, {dataset['num_features']} features"
+    else:
+        shape = f"{dataset['image_shape']} images"
+    return (f"- dataset: **{dataset['name']}** ({shape}, {dataset['num_classes']} classes), {split}: "
+            f"{dataset['num_train']} train / {dataset['num_val']} val / {dataset['num_test']} test")
+
+
+def _utility_lines(utility: dict[str, Any], epochs: Any, score_on: str, records: str) -> list[str]:
+    lines = [f"## Utility (private analysis: train on the release, score on the real {score_on} {records})", "",
+             f"{len(utility[next(iter(utility))]['per_seed'])} evaluation seeds, {epochs} epochs, no model selection "
+             "on real labels.", "", f"| model | {score_on} accuracy (mean ± std) | per seed |", "|---|---|---|"]
+    for model, res in utility.items():
+        per_seed = ", ".join(f"{a:.3f}" for a in res["per_seed"])
+        lines.append(f"| {model} | {res['test_acc_mean']:.4f} ± {res['test_acc_std']:.4f} | {per_seed} |")
+    return [*lines, ""]
+
+
 def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict[str, Any],
                   metrics: dict[str, Any], plots: list[str]) -> str:
-    """Markdown for report.md."""
+    """Markdown for report.md: every evaluator's metrics (``utility`` as a table per model, each other dict of
+    metrics as a table of its own)."""
     ds = config["dataset"]
     split = ("public split" if ds["split"] == "public"
              else f"random split {ds['split_fractions']} (seed {ds['split_seed']})")
     ev = config["evaluate"]
-    nodes = ev.get("score_on", "test")
+    modality = config.get("modality", "graph")
     lines = [
         f"# dpgraph run `{config['name']}`",
         "",
-        f"- dataset: **{dataset['name']}** ({dataset['num_nodes']} nodes, {dataset['num_features']} features, "
-        f"{dataset['num_classes']} classes), {split}: {dataset['num_train']} train / {dataset['num_val']} val / "
-        f"{dataset['num_test']} test",
+        _dataset_line(dataset, split),
         f"- method: **{config['method']['name']}**, seed {config['seed']}",
         "",
         "## Privacy (published: `release/` holds the released artefact, privacy.json and config.yaml)",
         "",
         *_privacy_lines(privacy),
-        "Everything below is **private analysis**: it reads the real graph outside the privacy ledger. Keep it with "
-        "the data owner; publish `release/` only.",
+        f"Everything below is **private analysis**: it reads the real {modality} data outside the privacy ledger. "
+        "Keep it with the data owner; publish `release/` only.",
         "",
-        f"## Utility (private analysis: train on the release, score on the real {nodes} nodes)",
-        "",
-        f"{len(metrics['utility'][next(iter(metrics['utility']))]['per_seed'])} evaluation seeds, "
-        f"{ev['epochs']} epochs, no model selection on real labels.",
-        "",
-        f"| model | {nodes} accuracy (mean ± std) | per seed |",
-        "|---|---|---|",
     ]
-    for model, res in metrics["utility"].items():
-        per_seed = ", ".join(f"{a:.3f}" for a in res["per_seed"])
-        lines.append(f"| {model} | {res['test_acc_mean']:.4f} ± {res['test_acc_std']:.4f} | {per_seed} |")
-    if metrics.get("fidelity"):
-        lines += ["", "## Structural fidelity (private analysis: compared with the real graph)", "",
-                  "| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics["fidelity"].items()]
-    lines += ["", "## Timing (private analysis; seconds)", "", "| phase | s |", "|---|---|"]
+    if metrics.get("utility"):
+        lines += _utility_lines(metrics["utility"], ev["epochs"], ev.get("score_on", "test"),
+                                _RECORDS.get(modality, "records"))
+    for key, values in metrics.items():
+        if key in ("utility", "timing_s") or not isinstance(values, dict) or not values:
+            continue
+        title = _SECTION_TITLES.get(key, f"{key.replace('_', ' ').capitalize()} (private analysis)")
+        lines += [f"## {title}", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in values.items()] + [""]
+    lines += ["## Timing (private analysis; seconds)", "", "| phase | s |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" for k, v in metrics["timing_s"].items()]
     if plots:
-        lines += ["", "## Plots (private analysis: they draw the real graph)", ""] + [f"![{p}]({p})" for p in plots]
+        lines += ["", "## Plots (private analysis: kept beside the release, not part of it)", ""]
+        lines += [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"

@@ -14,12 +14,14 @@ import numpy as np
 import torch
 import yaml
 
-from dpgraph.data import GraphDataset, load_dataset, resolve_data_root
+from dpgraph.data.root import resolve_data_root
+from dpgraph.data.spec import PrivateDataset, load_dataset
 from dpgraph.errors import DPGraphError
-from dpgraph.mechanisms import MECHANISMS, ReleaseContext
+from dpgraph.mechanisms.base import ReleaseContext
+from dpgraph.pipeline.catalogue import MECHANISMS
 from dpgraph.pipeline.config import PipelineConfig
 from dpgraph.pipeline.device import resolve_device
-from dpgraph.pipeline.evaluate import evaluate_release, evaluation_target
+from dpgraph.pipeline.evaluate import evaluate_release
 from dpgraph.pipeline.privacy_record import privacy_record, release_config
 from dpgraph.pipeline.report import render_report
 from dpgraph.pipeline.rundir import atomic_directory, default_run_dir, ensure_free
@@ -48,17 +50,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def delta_suggestion(num_nodes: int) -> float:
+def delta_suggestion(size: int) -> float:
     """The largest power of ten at most 1/(10 n): a delta that is always < 1/n."""
-    return 10.0 ** math.floor(math.log10(1.0 / (10 * num_nodes)))
+    return 10.0 ** math.floor(math.log10(1.0 / (10 * size)))
 
 
-def _check_delta(config: PipelineConfig, graph: GraphDataset) -> None:
-    privacy = config.privacy
-    if privacy.private and privacy.delta >= 1.0 / graph.num_nodes:
-        raise DPGraphError(f"privacy.delta={privacy.delta:g} must be < 1/n = {1.0 / graph.num_nodes:.3g} for "
-                           f"{graph.name} (n={graph.num_nodes}): lower it, e.g. "
-                           f"--set privacy.delta={delta_suggestion(graph.num_nodes):g}")
+def _check_delta(config: PipelineConfig, dataset: PrivateDataset) -> None:
+    privacy, n = config.privacy, dataset.size
+    if privacy.private and privacy.delta >= 1.0 / n:
+        raise DPGraphError(f"privacy.delta={privacy.delta:g} must be < 1/n = {1.0 / n:.3g} for "
+                           f"{dataset.name} (n={n}): lower it, e.g. --set privacy.delta={delta_suggestion(n):g}")
 
 
 def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data_root: str | Path | None = None,
@@ -70,21 +71,21 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data
     out = Path(out_dir) if out_dir else default_run_dir(config.name)
     ensure_free(out)
     dev = resolve_device(device)
-    graph = load_dataset(config.dataset, config.dataset_params, resolve_data_root(data_root))
-    _check_delta(config, graph)
+    dataset = load_dataset(config.dataset, config.dataset_params, resolve_data_root(data_root))
+    _check_delta(config, dataset)
     mechanism = MECHANISMS.get(config.method.name)()
-    mechanism.check(config.privacy, graph, config.method_params)
-    target = evaluation_target(config, graph)
+    mechanism.check(config.privacy, dataset, config.method_params)
+    target = dataset.evaluation_target(config.evaluate.score_on)
     t_loaded = time.perf_counter()
 
     seed_everything(config.seed)
     context = ReleaseContext.create(config.privacy, mechanism, config.seed, dev, progress)
-    release = mechanism.release(graph, config.method_params, context)
+    release = mechanism.release(dataset, config.method_params, context)
     if context.budget is not None:
         context.budget.close()
-    release.check(graph)
+    release.check(dataset)
     t_released = time.perf_counter()
-    metrics, plots = evaluate_release(config, release, graph, target, dev, progress)
+    metrics, plots = evaluate_release(config, release, dataset, target, dev, progress)
     t_evaluated = time.perf_counter()
 
     record = privacy_record(config, context.budget.ledger if context.budget is not None else None)
@@ -103,5 +104,5 @@ def run_pipeline(config: PipelineConfig, out_dir: str | Path | None = None, data
         (tmp / RELEASE / "privacy.json").write_text(json.dumps(record, indent=2) + "\n")
         (tmp / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        (tmp / "report.md").write_text(render_report(resolved, graph.describe(), record, metrics, sorted(plots)))
+        (tmp / "report.md").write_text(render_report(resolved, dataset.describe(), record, metrics, sorted(plots)))
     return RunResult(out_dir=out, privacy=record, metrics=metrics)

@@ -10,6 +10,7 @@ from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.budget import split_targets
 from dpgraph.privacy.calibration import noise_multiplier_for
 from dpgraph.privacy.dpsgd import dpsgd_event_factory
+from dpgraph.privacy.drawn_gaussian import DrawnGaussianEvent
 from dpgraph.privacy.epsilon import accounting_method, compute_epsilon
 from dpgraph.privacy.events import (
     ComposedEvent,
@@ -34,6 +35,7 @@ __all__ = [
     "Spend",
     "RDP_ORDERS",
     "ComposedEvent",
+    "DrawnGaussianEvent",
     "GaussianEvent",
     "PoissonSampledEvent",
     "PrivacyEvent",

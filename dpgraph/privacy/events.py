@@ -12,6 +12,8 @@ Conventions (the engine recording an event must match them):
 * ``SelfComposedEvent(e, k)``: ``e`` run ``k`` times; ``ComposedEvent(es)``: all of ``es`` run in sequence.
 * ``SubgraphSampledGaussianEvent``: ONE DP-SGD step over subgraphs with K-occurrence; the exact noise
   convention is in :mod:`dpgraph.privacy.k_occurrence`.
+* ``DrawnGaussianEvent(q, s, T)`` (defined with its accounting in :mod:`dpgraph.privacy.drawn_gaussian`): T
+  iterations, each touching a unit with probability ``q`` (a data-independent draw) and then Gaussian with ``s``.
 
 Every event serialises with ``to_dict()`` (JSON-able, with a ``"type"`` key); ``event_from_dict`` inverts it.
 """
@@ -185,6 +187,12 @@ class SubgraphSampledGaussianEvent(PrivacyEvent):
         }
 
 
+def _drawn_gaussian(data: Mapping[str, Any]) -> PrivacyEvent:
+    from dpgraph.privacy.drawn_gaussian import DrawnGaussianEvent  # that module imports this one
+
+    return DrawnGaussianEvent(data["draw_probability"], data["noise_multiplier"], data["steps"])
+
+
 _DECODERS: dict[str, Callable[[Mapping[str, Any]], PrivacyEvent]] = {
     "gaussian": lambda d: GaussianEvent(d["noise_multiplier"]),
     "poisson_sampled": lambda d: PoissonSampledEvent(d["sampling_probability"], event_from_dict(d["event"])),
@@ -201,6 +209,7 @@ _DECODERS: dict[str, Callable[[Mapping[str, Any]], PrivacyEvent]] = {
         d.get("batch_size"),
         d.get("sampling_probability"),
     ),
+    "drawn_gaussian": _drawn_gaussian,
 }
 
 

@@ -58,7 +58,8 @@ def require_sampled_gaussians(event: PrivacyEvent, accountant: str) -> SampledGa
     if counts is None:
         raise DPGraphError(
             f"the {accountant} accountant only handles (Poisson-subsampled) Gaussian events, not sampling without "
-            "replacement, K-occurrence subgraph steps or subsampled compositions; use accountant 'rdp'"
+            "replacement, K-occurrence subgraph steps, drawn Gaussians or subsampled compositions; use accountant "
+            "'rdp' (or 'auto', which picks the tightest that applies)"
         )
     return counts
 

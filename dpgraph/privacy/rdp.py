@@ -1,7 +1,8 @@
 """RDP accountant: an event's Renyi-DP curve on ``RDP_ORDERS`` and its conversion to (epsilon, delta).
 
 Curves of compositions add (Mironov 2017). Gaussian and Poisson-subsampled Gaussian curves come from opacus'
-``compute_rdp`` (Mironov, Talwar, Zhang 2019), K-occurrence subgraph steps from :mod:`dpgraph.privacy.k_occurrence`;
+``compute_rdp`` (Mironov, Talwar, Zhang 2019), K-occurrence subgraph steps from :mod:`dpgraph.privacy.k_occurrence`,
+drawn Gaussians from :mod:`dpgraph.privacy.drawn_gaussian` (closed form);
 the conversion is dp_accounting's ``compute_epsilon`` (Balle et al. 2020, Theorem 21):
 ``eps = min_a rdp(a) + log((a-1)/a) - (log delta + log a) / (a - 1)``, floored at 0.
 
@@ -28,6 +29,7 @@ from opacus.accountants.analysis.rdp import compute_rdp
 
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy.accountants import ACCOUNTANTS
+from dpgraph.privacy.drawn_gaussian import DrawnGaussianEvent, drawn_gaussian_rdp
 from dpgraph.privacy.events import (
     ComposedEvent,
     GaussianEvent,
@@ -73,6 +75,8 @@ def rdp_curve(event: PrivacyEvent) -> np.ndarray:
         curve = sum((rdp_curve(e) for e in event.events), np.zeros(len(RDP_ORDERS)))
     elif isinstance(event, SubgraphSampledGaussianEvent):
         curve = subgraph_gaussian_rdp(event, RDP_ORDERS)
+    elif isinstance(event, DrawnGaussianEvent):
+        curve = drawn_gaussian_rdp(event, RDP_ORDERS)
     else:
         raise DPGraphError(f"no RDP curve for {type(event).__name__}; use rdp_epsilon or a dpgraph.privacy event")
     curve = np.array(curve, dtype=float)

@@ -6,17 +6,17 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
 
-from dpgraph.data.graph import GraphDataset
+from dpgraph.data.spec import PrivateDataset
 
 
 class Release(ABC):
     """A released artefact. Everything it holds may be published; :meth:`save` writes exactly that."""
 
-    #: the modality of the data it was released from ("graph"; "image" next)
+    #: the modality of the data it was released from ("graph", "image")
     modality: ClassVar[str]
 
     @abstractmethod
-    def check(self, dataset: GraphDataset) -> None:
+    def check(self, dataset: PrivateDataset) -> None:
         """Refuse a release that does not fit the dataset's public shape (a mechanism bug, never user error)."""
 
     @abstractmethod

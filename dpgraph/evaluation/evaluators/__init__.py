@@ -2,6 +2,13 @@
 package registers all of them."""
 
 from dpgraph.evaluation.evaluators import fidelity, model_accuracy, utility  # noqa: F401  (registration)
-from dpgraph.evaluation.evaluators.base import EVALUATORS, Evaluation, EvaluationInputs, Evaluator, evaluators_for
+from dpgraph.evaluation.evaluators.base import (
+    EVALUATORS,
+    Evaluation,
+    EvaluationInputs,
+    Evaluator,
+    evaluators_for,
+    resolve_settings,
+)
 
-__all__ = ["EVALUATORS", "Evaluation", "EvaluationInputs", "Evaluator", "evaluators_for"]
+__all__ = ["EVALUATORS", "Evaluation", "EvaluationInputs", "Evaluator", "evaluators_for", "resolve_settings"]

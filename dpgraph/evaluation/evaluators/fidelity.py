@@ -18,5 +18,5 @@ class GraphFidelity(Evaluator):
     accepts = (GraphRelease,)
 
     def evaluate(self, release: GraphRelease, inputs: EvaluationInputs) -> Evaluation:  # type: ignore[override]
-        return Evaluation({"fidelity": structural_fidelity(release.data, inputs.real)},
-                          {"plots/degree.png": partial(plot_degree_distributions, release.data, inputs.real)})
+        return Evaluation({"fidelity": structural_fidelity(release.data, inputs.dataset.data)},
+                          {"plots/degree.png": partial(plot_degree_distributions, release.data, inputs.dataset.data)})

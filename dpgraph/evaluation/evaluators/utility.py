@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from dpgraph.config.sections import EvaluateSection
 from dpgraph.evaluation.evaluators.base import EVALUATORS, Evaluation, EvaluationInputs, Evaluator
+from dpgraph.evaluation.models import MODELS
 from dpgraph.evaluation.plots import plot_utility
 from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
 from dpgraph.releases import GraphRelease
@@ -17,6 +19,12 @@ class GraphUtility(Evaluator):
 
     name = "utility"
     accepts = (GraphRelease,)
+    defaults = {"models": ["gcn", "mlp"], "epochs": 200}
+
+    @classmethod
+    def check_settings(cls, settings: EvaluateSection) -> None:
+        for model in settings.models or ():
+            MODELS.get(model)
 
     def evaluate(self, release: GraphRelease, inputs: EvaluationInputs) -> Evaluation:  # type: ignore[override]
         ev = inputs.settings
