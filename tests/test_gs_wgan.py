@@ -14,11 +14,11 @@ from dpgraph.config.sections import DatasetSection, PrivacySection
 from dpgraph.data.spec import NoParams, load_dataset
 from dpgraph.errors import DPGraphError
 from dpgraph.images.mechanisms import gs_wgan
+from dpgraph.images.mechanisms.common import publicly_initialised
 from dpgraph.images.mechanisms.gs_wgan import (
     GSWGAN,
     GSWGANParams,
     generator_step,
-    public_seeded,
     sanitise,
     uniform_choices,
 )
@@ -56,8 +56,8 @@ def test_sanitiser_clips_each_sample_and_adds_noise_of_std_sigma_c():
 
 def test_generator_receives_the_backprop_of_the_sanitised_sample_gradients():
     public = torch.Generator().manual_seed(3)
-    generator = public_seeded(lambda: ImageGenerator((1, 8, 8), 8, 10, True, 8), public)
-    critic = public_seeded(lambda: ImageDiscriminator((1, 8, 8), 10, True, 8), public)
+    generator = publicly_initialised(lambda: ImageGenerator((1, 8, 8), 8, 10, True, 8), public)
+    critic = publicly_initialised(lambda: ImageDiscriminator((1, 8, 8), 10, True, 8), public)
     released = []
 
     def sanitiser(grads):
@@ -140,8 +140,8 @@ def test_non_private_mode_records_nothing_and_never_sanitises(digits, monkeypatc
 
 def test_critic_steps_leave_no_trace_in_the_generator(digits):
     public = torch.Generator().manual_seed(0)
-    generator = public_seeded(lambda: ImageGenerator((1, 8, 8), 8, 10, True, 8), public)
-    critic = public_seeded(lambda: ImageDiscriminator((1, 8, 8), 10, True, 8), public)
+    generator = publicly_initialised(lambda: ImageGenerator((1, 8, 8), 8, 10, True, 8), public)
+    critic = publicly_initialised(lambda: ImageDiscriminator((1, 8, 8), 10, True, 8), public)
     before = {k: v.clone() for k, v in generator.state_dict().items()}
     gs_wgan.critic_step(critic, gs_wgan.adam(critic, 1e-3), generator, digits.train_images[:8],
                         digits.train_labels[:8], 10.0, torch.Generator().manual_seed(1))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
 
 import torch
 from pydantic import Field
@@ -11,6 +12,16 @@ from torch import nn
 from dpgraph.config.validation import StrictModel
 from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import Mechanism
+
+Module = TypeVar("Module", bound=nn.Module)
+
+
+def publicly_initialised(build: Callable[[], Module], public: torch.Generator) -> Module:
+    """``build()`` with torch's default initialisers seeded from ``public`` (torch's global generator is restored
+    afterwards: model initialisation is public randomness and must not depend on, or disturb, the global state)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(torch.randint(2**62, (1,), generator=public)))
+        return build()
 
 
 class GeneratorParams(StrictModel):

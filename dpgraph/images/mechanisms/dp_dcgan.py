@@ -50,8 +50,8 @@ from tqdm.auto import tqdm
 from dpgraph.config.sections import PrivacySection
 from dpgraph.errors import DPGraphError
 from dpgraph.images.dataset import ImageDataset
-from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, sample_release
-from dpgraph.images.mechanisms.gan_training import GAN, GANLoss, endless, publicly_initialised
+from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, publicly_initialised, sample_release
+from dpgraph.images.mechanisms.gan_training import GAN, GANLoss, endless
 from dpgraph.images.models import ImageDiscriminator, ImageGenerator
 from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import ReleaseContext
@@ -147,11 +147,14 @@ def train_gan(dataset: ImageDataset, params: DPDCGANParams, context: ReleaseCont
               num_classes=dataset.num_classes, fake_count=fake_count, loss=params.loss, private=context.private,
               weight_clip=params.weight_clip if params.loss == "wasserstein" else None)
     batches = endless(loader)
-    for _ in tqdm(range(params.generator_steps), desc="dp-dcgan", unit="G step", disable=not context.progress):
-        for _ in range(params.discriminator_steps):
-            images, labels = next(batches)
-            gan.discriminator_step(images.to(device), labels.to(device), context.public)
-        gan.generator_step(context.public, device)
+    with warnings.catch_warnings():
+        # opacus' per-sample hooks fire on module outputs whose inputs need no gradient (the images): expected here
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")
+        for _ in tqdm(range(params.generator_steps), desc="dp-dcgan", unit="G step", disable=not context.progress):
+            for _ in range(params.discriminator_steps):
+                images, labels = next(batches)
+                gan.discriminator_step(images.to(device), labels.to(device), context.public)
+            gan.generator_step(context.public, device)
     if spend is not None:
         spend.record(event_from_opacus(engine.accountant))
     return TrainedGAN(generator=generator, discriminator=discriminator,

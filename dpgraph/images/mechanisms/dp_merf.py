@@ -32,7 +32,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from dpgraph.images.dataset import ImageDataset
-from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, sample_release
+from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, publicly_initialised, sample_release
 from dpgraph.images.models import ImageGenerator
 from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import ReleaseContext
@@ -89,9 +89,8 @@ def embedding_sensitivity(count_weight: float) -> float:
 def public_generator_module(image_shape: tuple[int, int, int], params: DPMERFParams, num_classes: int,
                             public: torch.Generator) -> ImageGenerator:
     """A conditional :class:`ImageGenerator` initialised from the public generator (not the global torch seed)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(2**62, (1,), generator=public)))
-        return ImageGenerator(image_shape, params.latent_dim, num_classes, conditional=True, width=params.width)
+    return publicly_initialised(lambda: ImageGenerator(image_shape, params.latent_dim, num_classes, conditional=True,
+                                                       width=params.width), public)
 
 
 @MECHANISMS.register("dp-merf")

@@ -12,7 +12,7 @@ generator ``-s``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -24,14 +24,6 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 GANLoss = Literal["bce", "wasserstein"]
-
-
-def publicly_initialised(build: Callable[[], nn.Module], public: torch.Generator) -> nn.Module:
-    """``build()`` with torch's default initialisers seeded from ``public`` (torch's global generator is restored
-    afterwards: model initialisation is public randomness and must not depend on, or disturb, the global state)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(2**62, (1,), generator=public)))
-        return build()
 
 
 def endless(loader: DataLoader) -> Iterator[tuple[Tensor, Tensor]]:

@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 from dpgraph.dpsgd.clip import clip_factors
 from dpgraph.errors import DPGraphError
 from dpgraph.images.dataset import ImageDataset
-from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, sample_release
+from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, publicly_initialised, sample_release
 from dpgraph.images.models import ImageDiscriminator, ImageGenerator
 from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import ReleaseContext
@@ -120,13 +120,6 @@ def sanitise(grads: Tensor, clip_norm: float, noise_std: float, randomness: Secr
     scale, _ = clip_factors({"x": grads}, clip_norm)
     clipped = grads * scale.view(-1, *([1] * (grads.dim() - 1)))
     return add_gaussian_noise({"x": clipped}, noise_std, randomness)["x"]
-
-
-def public_seeded(build: Callable[[], nn.Module], public: torch.Generator) -> nn.Module:
-    """``build()`` with torch's global RNG (which layer initialisations use) seeded from ``public``, and restored."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(2**62, (1,), generator=public)))
-        return build()
 
 
 def critic_step(critic: nn.Module, optimizer: torch.optim.Optimizer, generator: nn.Module, real: Tensor,
@@ -217,9 +210,10 @@ class GSWGAN(ImageMechanism):
                 context: ReleaseContext) -> ImageGeneratorRelease:
         device, public, k = context.device, context.public, params.discriminators
         spend = context.spend("train", lambda sigma: drawn_event(params, sigma)) if context.private else None
-        generator = public_seeded(lambda: ImageGenerator(dataset.image_shape, params.latent_dim, dataset.num_classes,
-                                                         True, params.generator_width), public).to(device)
-        critic = public_seeded(lambda: ImageDiscriminator(dataset.image_shape, dataset.num_classes, True,
+        generator = publicly_initialised(lambda: ImageGenerator(dataset.image_shape, params.latent_dim,
+                                                                dataset.num_classes, True, params.generator_width),
+                                         public).to(device)
+        critic = publicly_initialised(lambda: ImageDiscriminator(dataset.image_shape, dataset.num_classes, True,
                                                           params.discriminator_width), public).to(device)
         if params.warm_start is not None:
             self._warm_start(generator, critic, dataset.image_shape, params, context)
