@@ -95,7 +95,7 @@ def datasets(data_root: str | None) -> None:
     for name in DATASETS.names():
         spec = DATASETS.get(name)
         present = spec.present(root)
-        state = "no files needed" if present is None else ("present" if present else "missing")
+        state = "no data-root files" if present is None else ("present" if present else "missing")
         click.echo(f"  {name:<13} {spec.modality:<6} {state:<21} {spec.description}")
 
 
