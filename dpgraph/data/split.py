@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import Data
 
+from dpgraph.data.permutation import random_parts
 from dpgraph.errors import DPGraphError
 
 MASKS = ("train_mask", "val_mask", "test_mask")
@@ -13,13 +14,10 @@ MASKS = ("train_mask", "val_mask", "test_mask")
 def random_split(data: Data, fractions: tuple[float, float, float], seed: int) -> Data:
     """Uniform random permutation cut by fractions; it ignores labels, so it is data-independent (public)."""
     n = int(data.num_nodes)
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    n_train, n_val = round(fractions[0] * n), round(fractions[1] * n)
-    bounds = (0, n_train, n_train + n_val, n)
     out = data.clone()
-    for name, lo, hi in zip(MASKS, bounds[:-1], bounds[1:], strict=True):
+    for name, part in zip(MASKS, random_parts(n, fractions, seed), strict=True):
         mask = torch.zeros(n, dtype=torch.bool)
-        mask[perm[lo:hi]] = True
+        mask[part] = True
         out[name] = mask
     return out
 

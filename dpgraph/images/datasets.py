@@ -11,7 +11,8 @@ or label:
   and the ``t10k-*`` files (10,000) the held-out test images.
 
 ``split: random`` pools a dataset's images (in file order: ``train-*`` before ``t10k-*``) and cuts a uniform
-permutation of them, drawn with ``split_seed``, by ``split_fractions`` (train, val, test).
+permutation of them, drawn with ``split_seed``, by ``split_fractions`` (train, val, test): the graphs' rule,
+:func:`dpgraph.data.permutation.random_parts`.
 
 Every dataset is checked after loading, the same way: images [n, C, H, W] with H and W divisible by 4 (the generators
 halve the resolution twice), pixels finite and in [0, 1] after scaling, one integer label in 0..num_classes-1 per
@@ -29,6 +30,7 @@ import torch
 from torch import Tensor
 
 from dpgraph.config.sections import DatasetSection
+from dpgraph.data.permutation import random_parts
 from dpgraph.data.spec import DATASETS, DatasetSpec, NoParams
 from dpgraph.errors import DPGraphError
 from dpgraph.images.dataset import ImageDataset
@@ -160,10 +162,7 @@ def split_images(name: str, sources: Sequence[ImageSource], num_classes: int,
         train, test = (~held_out).nonzero().flatten(), held_out.nonzero().flatten()
         val = torch.zeros(0, dtype=torch.long)
     else:
-        order = torch.from_numpy(np.random.default_rng(section.split_seed).permutation(n))
-        n_train = int(round(section.split_fractions[0] * n))
-        n_val = int(round(section.split_fractions[1] * n))
-        train, val, test = order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
+        train, val, test = random_parts(n, section.split_fractions, section.split_seed)
     if train.numel() == 0 or test.numel() == 0:
         fix = ("raise the train and test shares of dataset.split_fractions" if section.split == "random"
                else "check that its files are complete (re-download them), or use dataset.split: random")

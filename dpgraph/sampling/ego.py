@@ -54,11 +54,16 @@ def edge_priorities(src: Tensor, dst: Tensor, seed: int) -> Tensor:
     return (z & ((1 << 53) - 1)).double() / float(1 << 53)
 
 
+def grouped_by_priority(src: Tensor, priority: Tensor) -> Tensor:
+    """The order of the directed edges grouped by source node, lowest ``priority`` first within each group."""
+    order = torch.argsort(priority)
+    return order[torch.argsort(src[order], stable=True)]
+
+
 def fanout_table(edge_index: Tensor, num_nodes: int, fanout: int, seed: int) -> Tensor:
     """[num_nodes, fanout] neighbours kept by each node (smallest :func:`edge_priorities` first; ``PAD`` fills)."""
     src, dst = simple_undirected(edge_index, num_nodes)
-    order = torch.argsort(edge_priorities(src, dst, seed))
-    order = order[torch.argsort(src[order], stable=True)]  # grouped by owner, by priority within
+    order = grouped_by_priority(src, edge_priorities(src, dst, seed))
     owner, neighbour = src[order], dst[order]
     table = pack_rows(owner, neighbour, num_nodes)
     if table.size(1) < fanout:

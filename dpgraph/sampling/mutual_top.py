@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from dpgraph.graphops import simple_undirected
-from dpgraph.sampling.ego import edge_priorities
+from dpgraph.sampling.ego import edge_priorities, grouped_by_priority
 
 
 def mutual_top_view(edge_index: Tensor, num_nodes: int, f: int, seed: int) -> Tensor:
@@ -27,9 +27,9 @@ def mutual_top_view(edge_index: Tensor, num_nodes: int, f: int, seed: int) -> Te
         raise ValueError(f"f must be a positive degree bound, got {f}")
     src, dst = simple_undirected(edge_index, num_nodes)
     priority = edge_priorities(torch.minimum(src, dst), torch.maximum(src, dst), seed)
-    order = torch.argsort(priority)
-    order = order[torch.argsort(src[order], stable=True)]  # grouped by source, by priority within
-    first = torch.cumsum(torch.bincount(src, minlength=num_nodes), 0) - torch.bincount(src, minlength=num_nodes)
+    order = grouped_by_priority(src, priority)
+    degrees = torch.bincount(src, minlength=num_nodes)
+    first = torch.cumsum(degrees, 0) - degrees  # position of each node's first edge in ``order``
     rank = torch.empty_like(src)
     rank[order] = torch.arange(src.numel()) - first[src[order]]
     in_top = rank < f
