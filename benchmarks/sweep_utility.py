@@ -1,13 +1,13 @@
 """Utility over privacy budgets, mechanism seeds and a grid of settings: the README's tables in one command.
 
 Usage: python benchmarks/sweep_utility.py PIPELINE.yaml [...] [--epsilons 1 4 8] [--seeds 5] [--set key=value ...]
-       [--grid "key=v1|v2|..." ...]
+       [--grid "key=v1|v2|..." ...] [--metric fidelity.degree_ks --metric pgb_queries.transitivity.released ...]
 Each (pipeline, grid point, epsilon, seed) is one `dpgraph run` with `--set privacy.randomness=reproducible
 --set privacy.epsilon=E --set seed=S`, your `--set`s and the grid point's values (a `--set` of yours may override
 the randomness). Reproducible noise makes every table re-runnable bit for bit; such runs are experiments, not
 releases. Choosing defaults on a public proxy: `--set dataset.name=citeseer --set evaluate.score_on=val --grid ...`.
 Prints a table of the mean ± sample std over mechanism seeds of each model's accuracy (itself a mean over the
-pipeline's training seeds), and one JSON line.
+pipeline's training seeds), of each `--metric` (a dotted path into metrics.json), and one JSON line.
 """
 
 from __future__ import annotations
@@ -51,6 +51,18 @@ def _epsilon(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor null") from None
 
 
+def _lookup(metrics: dict, path: str) -> float:
+    """The number at dotted ``path`` of a run's metrics (a missing or non-numeric entry is an error naming it)."""
+    value: object = metrics
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            raise DPGraphError(f"--metric {path!r}: metrics.json has no entry {key!r} there; check the evaluators run")
+        value = value[key]
+    if not isinstance(value, int | float):
+        raise DPGraphError(f"--metric {path!r} is not a number in metrics.json")
+    return float(value)
+
+
 def main() -> None:
     try:
         _sweep()
@@ -68,6 +80,8 @@ def _sweep() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1|V2|...",
                         help="sweep a setting over |-separated values (repeatable: the product is swept)")
+    parser.add_argument("--metric", dest="metrics", action="append", default=[], metavar="DOTTED.PATH",
+                        help="also tabulate this entry of metrics.json (repeatable), e.g. fidelity.degree_ks")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     jobs = [(p, g, e, s) for p in args.pipelines for g in _grid_points(args.grid) for e in args.epsilons
@@ -82,18 +96,21 @@ def _sweep() -> None:
                                   progress=False)
             runs.setdefault((path, point, epsilon), []).append(
                 {"ledger_epsilon": result.privacy["epsilon"], "evaluated_on": result.metrics["evaluated_on"],
-                 "accuracy": {m: r["test_acc_mean"] for m, r in result.metrics["utility"].items()}})
+                 "accuracy": {m: r["test_acc_mean"] for m, r in result.metrics["utility"].items()},
+                 "metrics": {path: _lookup(result.metrics, path) for path in args.metrics}})
     rows = []
     for (path, point, epsilon), results in runs.items():
         models = list(results[0]["accuracy"])
         rows.append({"pipeline": path, "settings": list(point), "epsilon": epsilon,
                      "ledger_epsilon": results[0]["ledger_epsilon"], "evaluated_on": results[0]["evaluated_on"],
                      "seeds": len(results),
-                     "accuracy": {m: _mean_std([r["accuracy"][m] for r in results]) for m in models}})
-    print("| pipeline | settings | ε (ledger) | scored on | seeds | accuracy per model (mean ± std over seeds) |")
+                     "accuracy": {m: _mean_std([r["accuracy"][m] for r in results]) for m in models},
+                     "metrics": {p: _mean_std([r["metrics"][p] for r in results]) for p in args.metrics}})
+    print("| pipeline | settings | ε (ledger) | scored on | seeds | accuracy per model and metrics (mean ± std over "
+          "seeds) |")
     print("|---|---|---|---|---|---|")
     for row in rows:
-        cells = ", ".join(f"{name} {m:.3f} ± {s:.3f}" for name, (m, s) in row["accuracy"].items())
+        cells = ", ".join(f"{name} {m:.3f} ± {s:.3f}" for name, (m, s) in {**row["accuracy"], **row["metrics"]}.items())
         ledger = "—" if row["ledger_epsilon"] is None else f"{row['ledger_epsilon']:.3g}"
         print(f"| {row['pipeline']} | {' '.join(row['settings']) or 'as shipped'} | {ledger} | "
               f"{row['evaluated_on']} | {row['seeds']} | {cells} |")

@@ -13,6 +13,7 @@ import dpgraph.images.mechanisms.dp_merf as dp_merf
 from dpgraph.config.sections import DatasetSection, PrivacySection
 from dpgraph.data.spec import NoParams, load_dataset
 from dpgraph.errors import DPGraphError
+from dpgraph.generative import embedding_sensitivity, embedding_statistic, fourier_frequencies
 from dpgraph.images.dataset import ImageDataset
 from dpgraph.mechanisms.base import ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
@@ -29,34 +30,33 @@ def digits() -> ImageDataset:
 
 
 def _frequencies(num_features: int = 400, seed: int = 0) -> torch.Tensor:
-    return dp_merf.fourier_frequencies(64, num_features, 0.5, torch.Generator().manual_seed(seed))
+    return fourier_frequencies(64, num_features, 0.5, torch.Generator().manual_seed(seed))
 
 
 def test_features_have_unit_norm_for_any_image():
     gen = torch.Generator().manual_seed(0)
     images = torch.cat([torch.zeros(1, 1, 8, 8), torch.ones(1, 1, 8, 8), torch.rand(50, 1, 8, 8, generator=gen),
                         1e3 * torch.randn(5, 1, 8, 8, generator=gen)]).double()
-    norms = dp_merf.fourier_features(images, _frequencies().double()).norm(dim=1)
+    norms = dp_merf.image_features(_frequencies().double())(images).norm(dim=1)
     assert torch.allclose(norms, torch.ones_like(norms), atol=1e-12)
 
 
 @pytest.mark.parametrize("count_weight", [0.25, 1.0, 3.0])
 def test_deleting_or_adding_any_image_moves_the_statistic_by_exactly_the_sensitivity(digits, count_weight):
-    images, labels, w = digits.train_images[:150], digits.train_labels[:150], _frequencies()
-    full = dp_merf.embedding_statistic(images, labels, w, 10, count_weight)
+    images, labels, w = digits.train_images[:150], digits.train_labels[:150], dp_merf.image_features(_frequencies())
+    full = embedding_statistic(images, labels, w, 10, count_weight)
     keep = torch.ones(150, dtype=torch.bool)
     moves = []
     for i in range(150):  # every deletion, each recomputed from the remaining images
         keep[i] = False
-        moves.append(float((full - dp_merf.embedding_statistic(images[keep], labels[keep], w, 10,
-                                                              count_weight)).norm()))
+        moves.append(float((full - embedding_statistic(images[keep], labels[keep], w, 10, count_weight)).norm()))
         keep[i] = True
     extremes = torch.stack([torch.zeros(1, 8, 8), torch.ones(1, 8, 8), torch.rand(1, 8, 8)])
     for image in extremes:  # additions of extreme images, with any label
-        more = dp_merf.embedding_statistic(torch.cat([images, image[None]]), torch.cat([labels, labels[:1]]), w, 10,
-                                           count_weight)
+        more = embedding_statistic(torch.cat([images, image[None]]), torch.cat([labels, labels[:1]]), w, 10,
+                                   count_weight)
         moves.append(float((more - full).norm()))
-    bound = dp_merf.embedding_sensitivity(count_weight)
+    bound = embedding_sensitivity(count_weight)
     assert bound == pytest.approx(math.sqrt(1 + count_weight**2))
     assert max(moves) <= bound + 1e-9 and min(moves) >= bound - 1e-9  # every neighbour is a worst case
 
@@ -79,8 +79,8 @@ def _run(dataset: ImageDataset, epsilon: float | None, monkeypatch, **params):
 
 
 def _exact(dataset: ImageDataset, captured: dict, count_weight: float) -> torch.Tensor:
-    return dp_merf.embedding_statistic(dataset.train_images, dataset.train_labels, captured["frequencies"], 10,
-                                       count_weight)
+    features = dp_merf.image_features(captured["frequencies"])
+    return embedding_statistic(dataset.train_images, dataset.train_labels, features, 10, count_weight)
 
 
 def test_one_gaussian_release_with_the_calibrated_noise_and_epsilon(digits, monkeypatch):

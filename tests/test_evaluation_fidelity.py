@@ -1,4 +1,6 @@
+import json
 from math import comb
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -8,9 +10,15 @@ from torch_geometric.data import Data
 from torch_geometric.utils import to_networkx, to_undirected
 
 from dpgraph.evaluation import structural_fidelity
+from dpgraph.evaluation.pgb import pgb_comparison
 from dpgraph.graphops import triangles
 from dpgraph.graphops.pairs import simple_pairs
 from dpgraph.graphops.triangles import triangles_per_node
+from dpgraph.pipeline import run_pipeline
+from dpgraph.pipeline.config import load_config
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SMOKE = Path(__file__).resolve().parents[1] / "pipelines" / "sbm-smoke.yaml"
 
 KEYS = {
     "degree_ks",
@@ -93,9 +101,10 @@ def _networkx_reference(data: Data) -> dict:
                         remove_self_loops=True)
     labelled = [(u, v) for u, v in graph.edges if data.y[u] >= 0 and data.y[v] >= 0]
     same = sum(int(data.y[u] == data.y[v]) for u, v in labelled)
+    triangles = nx.triangles(graph)
     return {
-        "triangles": sum(nx.triangles(graph).values()) // 3,
-        "per_node": [nx.triangles(graph)[v] for v in range(data.num_nodes)],
+        "triangles": sum(triangles.values()) // 3,
+        "per_node": [triangles[v] for v in range(data.num_nodes)],
         "avg_clustering": nx.average_clustering(graph) if len(graph) else 0.0,
         "edge_homophily": same / len(labelled) if labelled else None,
         "num_nodes": graph.number_of_nodes(),
@@ -137,3 +146,33 @@ def test_triangles_per_node_equal_networkx(seed, chunk, monkeypatch):
     expected = _networkx_reference(graph)["per_node"]
     assert triangles_per_node(pairs, 300).tolist() == expected
     assert sum(expected) > 0
+
+
+def test_fidelity_evaluator_end_to_end_writes_both_plots_and_renders_every_table(tmp_path):
+    config = load_config(SMOKE, ["evaluate.evaluators=[fidelity]"])
+    result = run_pipeline(config, out_dir=tmp_path / "run", progress=False)
+    for plot in ("plots/degree.png", "plots/clustering.png"):
+        assert (result.out_dir / plot).read_bytes()[:8] == PNG_MAGIC, plot
+    metrics = json.loads((result.out_dir / "metrics.json").read_text())
+    assert set(metrics["fidelity"]) == KEYS
+    pgb = metrics["pgb_queries"]
+    assert pgb["nodes"]["real"] == 600 and pgb["distance_sources"]["real"] == 600  # exact below the source cap
+    assert pgb["triangles"]["real"] == metrics["fidelity"]["triangles_real"]
+    assert set(metrics["graph_mmd"]) == {"degree_mmd", "degree_emd", "clustering_mmd", "clustering_emd"}
+    report = (result.out_dir / "report.md").read_text()
+    triangles = pgb["triangles"]
+    for row in ("| degree_ks |", f"| triangles | {triangles['real']} | {triangles['released']} |", "| degree_dist |",
+                "| evc_top |", "| clustering_mmd |", "| metric | real | released |",
+                "![plots/clustering.png](plots/clustering.png)"):
+        assert row in report, row
+    assert "{" not in report  # every metric a cell of its own, no dict printed into a cell
+
+
+def test_pgb_comparison_agrees_with_structural_fidelity():
+    gen = torch.Generator().manual_seed(5)
+    real, released = _random_graph(gen, 200, 2500), _random_graph(gen, 200, 1200)
+    fidelity, pgb = structural_fidelity(released, real), pgb_comparison(released, real, seed=0)
+    for key in ("real", "released"):
+        assert pgb["triangles"][key] == fidelity[f"triangles_{key}"]
+        assert pgb["avg_clustering"][key] == fidelity[f"avg_clustering_{key}"]
+        assert pgb["edges"][key] == fidelity[f"num_edges_{key}"] and pgb["nodes"][key] == fidelity[f"num_nodes_{key}"]

@@ -3,6 +3,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import barabasi_albert_graph, erdos_renyi_graph
 
 from dpgraph.evaluation import plot_degree_distributions, plot_utility
+from dpgraph.evaluation.plots import plot_clustering_by_degree
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -18,6 +19,16 @@ def test_degree_plot_is_a_png(tmp_path):
     path = tmp_path / "figs" / "degrees.png"
     plot_degree_distributions(released, real, path)
     assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_clustering_plot_is_a_png_also_for_graphs_without_wedges(tmp_path):
+    torch.manual_seed(0)
+    real = _data(barabasi_albert_graph(200, 3), 200)
+    for name, released in (("er", _data(erdos_renyi_graph(220, 0.02), 220)),
+                           ("edgeless", _data(torch.empty(2, 0, dtype=torch.long), 10))):
+        path = tmp_path / "figs" / f"clustering-{name}.png"
+        plot_clustering_by_degree(released, real, path)
+        assert path.read_bytes()[:8] == PNG_MAGIC
 
 
 def test_utility_plot_is_a_png(tmp_path):

@@ -13,8 +13,8 @@ import yaml
 from dpgraph.config.sections import DatasetSection, PrivacySection
 from dpgraph.data.spec import NoParams, load_dataset
 from dpgraph.errors import DPGraphError
+from dpgraph.generative.fitting import publicly_initialised
 from dpgraph.images.mechanisms import gs_wgan
-from dpgraph.images.mechanisms.common import publicly_initialised
 from dpgraph.images.mechanisms.gs_wgan import (
     GSWGAN,
     GSWGANParams,

@@ -15,6 +15,7 @@ from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
 
+from dpgraph.data.split import MASKS
 from dpgraph.data.validate import check_edges
 from dpgraph.errors import DPGraphError
 from dpgraph.graphops import simple_undirected
@@ -26,9 +27,11 @@ _BYTES_PER_FILE_BYTE = 4  # the loaded tensors, plus the undirected, coalesced c
 
 
 def save_graph(data: Data, folder: Path) -> None:
-    """Write `graph.pt`, `nodes.csv` and `edges.csv` for a graph with `x`, `edge_index`, `y`."""
+    """Write `graph.pt`, `nodes.csv` and `edges.csv` for a graph with `x`, `edge_index`, `y`; `graph.pt` also keeps
+    the split masks (`MASKS`) the graph carries."""
     folder.mkdir(parents=True, exist_ok=True)
-    released = Data(x=data.x.detach().cpu(), edge_index=data.edge_index.cpu(), y=data.y.cpu())
+    masks = {key: data[key].cpu() for key in MASKS if key in data}
+    released = Data(x=data.x.detach().cpu(), edge_index=data.edge_index.cpu(), y=data.y.cpu(), **masks)
     torch.save(released, folder / "graph.pt")
     x = released.x.numpy()
     with open(folder / "nodes.csv", "w", newline="") as fh:

@@ -7,6 +7,7 @@ from scipy.stats import ks_2samp
 from torch import Tensor
 from torch_geometric.data import Data
 
+from dpgraph.evaluation.pgb import average_clustering, local_clustering
 from dpgraph.graphops.pairs import simple_pairs
 from dpgraph.graphops.triangles import triangles_per_node
 
@@ -19,25 +20,16 @@ def _labelled_edge_homophily(pairs: Tensor, y: Tensor) -> float | None:
     return int((labelled & (a == b)).sum()) / count if count else None
 
 
-def _average_clustering(triangles: np.ndarray, degree: np.ndarray) -> float:
-    """Mean over all nodes of 2 t_i / (d_i (d_i - 1)), 0 where d_i < 2: networkx's `average_clustering`, summed in
-    node order as it does (so the same float)."""
-    if degree.size == 0:
-        return 0.0
-    pairs = degree * (degree - 1)
-    local = np.where(triangles > 0, 2 * triangles / np.maximum(pairs, 1), 0.0)
-    return sum(local.tolist()) / degree.size
-
-
 def structural_fidelity(released: Data, real: Data) -> dict[str, float | None]:
     """Compare degree distribution, clustering, edge homophily, triangles and sizes of two graphs.
 
     Graphs are read as simple and undirected (`simple_pairs`). `degree_ks` is the two-sample Kolmogorov-Smirnov
-    statistic between degree sequences; average clustering counts nodes of degree < 2 (isolated included) as 0;
-    triangle counts are exact (`triangles_per_node`); `triangle_rel_error` is |released - real| / max(real, 1); edge
-    homophily uses only edges whose two endpoints are labelled (None if there is none). Edge counts are undirected.
-    These numbers are computed on the real graph for the analyst's evaluation only: they are NOT
-    differentially private and must never be part of the release.
+    statistic between degree sequences; average clustering counts nodes of degree < 2 (isolated included) as 0 (None
+    without nodes); triangle counts are exact (`triangles_per_node`); `triangle_rel_error` is |released - real| /
+    max(real, 1); edge homophily uses only edges whose two endpoints are labelled (None if there is none). Edge counts
+    are undirected. These numbers are computed on the real graph for the analyst's evaluation only: they are NOT
+    differentially private and must never be part of the release. PGB's queries and GraphRNN's MMDs are in
+    :mod:`dpgraph.evaluation.pgb` and :mod:`dpgraph.evaluation.graph_mmd`.
     """
     stats = {}
     for key, data in (("real", real), ("released", released)):
@@ -47,7 +39,7 @@ def structural_fidelity(released: Data, real: Data) -> dict[str, float | None]:
         triangles = triangles_per_node(pairs, n)
         stats[key] = {
             "degree": degree,
-            f"avg_clustering_{key}": _average_clustering(triangles, degree),
+            f"avg_clustering_{key}": average_clustering(local_clustering(degree, triangles)),
             f"edge_homophily_{key}": _labelled_edge_homophily(pairs, data.y.cpu()),
             f"triangles_{key}": int(triangles.sum()) // 3,
             f"num_nodes_{key}": n,

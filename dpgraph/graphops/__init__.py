@@ -9,6 +9,7 @@ from dpgraph.graphops.degrees import simple_degrees
 from dpgraph.graphops.features import prepare_features, unit_rows
 from dpgraph.graphops.normalize import identity_adjacency, normalized_dense, normalized_sparse_adjacency
 from dpgraph.graphops.pairs import simple_pairs
+from dpgraph.graphops.projection import projected_degrees, theta_projection
 from dpgraph.graphops.propagate import propagate, propagate_roots
 from dpgraph.graphops.receptive import SparseBlock, csr_rows, receptive_field
 from dpgraph.graphops.simple import simple_undirected
@@ -24,6 +25,7 @@ __all__ = [
     "normalized_dense",
     "normalized_sparse_adjacency",
     "prepare_features",
+    "projected_degrees",
     "propagate",
     "propagate_roots",
     "receptive_field",
@@ -31,6 +33,7 @@ __all__ = [
     "simple_pairs",
     "simple_undirected",
     "sparse_adjacency",
+    "theta_projection",
     "triangles_per_node",
     "unit_rows",
 ]

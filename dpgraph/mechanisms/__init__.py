@@ -1,6 +1,13 @@
 """Mechanisms that produce released graphs; importing this package registers all of them."""
 
-from dpgraph.mechanisms import dp_centroid, dp_gcond, dp_gnn, dp_sbm, real  # noqa: F401  (registration side effect)
+from dpgraph.mechanisms import (  # noqa: F401  (registration side effect)
+    dp_centroid,
+    dp_gcond,
+    dp_gnn,
+    dp_graph_generator,
+    dp_sbm,
+    real,
+)
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
 

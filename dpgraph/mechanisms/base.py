@@ -15,6 +15,7 @@ from dpgraph.config.sections import PrivacySection
 from dpgraph.data.spec import PrivateDataset
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import GaussianEvent, PrivacyEvent, PrivacyLedger, split_targets
+from dpgraph.privacy.exponential import exponential_event, exponential_release
 from dpgraph.privacy.noise import gaussian_release
 from dpgraph.privacy.randomness import SecretRandomness, randomness_for
 from dpgraph.privacy.spend import Budget, Spend
@@ -71,6 +72,17 @@ class ReleaseContext:
         stage's budget and its event recorded."""
         spend = self.spend(stage, lambda sigma: GaussianEvent(noise_multiplier=sigma))
         return gaussian_release(value, sensitivity, spend, self.secret)
+
+    def gaussian_or_exact(self, stage: str, value: Tensor, sensitivity: float) -> Tensor:
+        """:meth:`gaussian` in a private run; ``value`` itself in a non-private one (a method's ceiling)."""
+        return self.gaussian(stage, value, sensitivity) if self.private else value
+
+    def exponential(self, stage: str, scores: Tensor, sensitivity: float) -> int:
+        """Choose one of a public list of candidates with the exponential mechanism on ``scores`` (one per candidate,
+        each changing by at most ``sensitivity`` between neighbours), its epsilon calibrated to the stage's budget and
+        its :class:`~dpgraph.privacy.pure.PureDPEvent` recorded (:mod:`dpgraph.privacy.exponential`)."""
+        spend = self.spend(stage, exponential_event)
+        return exponential_release(scores, sensitivity, spend, self.secret)
 
 
 class Mechanism(ABC):

@@ -44,7 +44,11 @@ def _privacy_lines(privacy: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-_SECTION_TITLES = {"fidelity": "Structural fidelity (private analysis: compared with the real graph)"}
+_SECTION_TITLES = {
+    "fidelity": "Structural fidelity (private analysis: compared with the real graph)",
+    "pgb_queries": "PGB's 15 queries (private analysis: real vs released, PGB's error measure)",
+    "graph_mmd": "GraphRNN-style MMDs of degree and clustering (private analysis)",
+}
 _RECORDS = {"graph": "nodes", "image": "images"}
 
 
@@ -65,6 +69,16 @@ def _utility_lines(utility: dict[str, Any], epochs: Any, score_on: str, records:
         per_seed = ", ".join(f"{a:.3f}" for a in res["per_seed"])
         lines.append(f"| {model} | {res['test_acc_mean']:.4f} ± {res['test_acc_std']:.4f} | {per_seed} |")
     return [*lines, ""]
+
+
+def _table_lines(values: dict[str, Any]) -> list[str]:
+    """A metric table: one row per metric; a dict of rows (every value a dict) gets one column per key its rows
+    use, in first-seen order, and a dash where a row lacks one."""
+    if not all(isinstance(row, dict) for row in values.values()):
+        return ["| metric | value |", "|---|---|", *(f"| {k} | {_fmt(v)} |" for k, v in values.items())]
+    columns = list(dict.fromkeys(column for row in values.values() for column in row))
+    return [f"| metric | {' | '.join(columns)} |", "|---" * (len(columns) + 1) + "|",
+            *(f"| {k} | {' | '.join(_fmt(row.get(c)) for c in columns)} |" for k, row in values.items())]
 
 
 def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict[str, Any],
@@ -96,8 +110,7 @@ def render_report(config: dict[str, Any], dataset: dict[str, Any], privacy: dict
         if key in ("utility", "timing_s") or not isinstance(values, dict) or not values:
             continue
         title = _SECTION_TITLES.get(key, f"{key.replace('_', ' ').capitalize()} (private analysis)")
-        lines += [f"## {title}", "", "| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in values.items()] + [""]
+        lines += [f"## {title}", "", *_table_lines(values), ""]
     lines += ["## Timing (private analysis; seconds)", "", "| phase | s |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" for k, v in metrics["timing_s"].items()]
     if plots:

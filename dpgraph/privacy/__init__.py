@@ -1,6 +1,6 @@
 """Privacy-accounting core: events, accountants (analytic Gaussian, PLD, PRV, RDP; ``auto`` picks the tightest that
-applies), calibration, the budget (the one spend path), the noisy-sum primitive, the ledger, and the bridge from
-opacus' accountant history.
+applies), calibration, the budget (the one spend path), the noisy-sum primitive, the exponential mechanism (a pure-DP
+event), the ledger, and the bridge from opacus' accountant history.
 
 Every DP stage of dpgraph spends through a ``Budget``, which records its event in one ``PrivacyLedger``; the run's
 epsilon comes only from ``compute_epsilon`` on those events.
@@ -22,8 +22,10 @@ from dpgraph.privacy.events import (
     SubgraphSampledGaussianEvent,
     event_from_dict,
 )
+from dpgraph.privacy.exponential import exponential_mechanism
 from dpgraph.privacy.ledger import PrivacyLedger
 from dpgraph.privacy.opacus_bridge import event_from_opacus
+from dpgraph.privacy.pure import PureDPEvent
 from dpgraph.privacy.rdp import RDP_ORDERS
 from dpgraph.privacy.spend import Budget, Spend
 from dpgraph.privacy.validation import ACCOUNTANT_CHOICES
@@ -40,6 +42,7 @@ __all__ = [
     "PoissonSampledEvent",
     "PrivacyEvent",
     "PrivacyLedger",
+    "PureDPEvent",
     "SampledWithoutReplacementEvent",
     "SelfComposedEvent",
     "SubgraphSampledGaussianEvent",
@@ -48,6 +51,7 @@ __all__ = [
     "dpsgd_event_factory",
     "event_from_opacus",
     "event_from_dict",
+    "exponential_mechanism",
     "noise_multiplier_for",
     "split_targets",
 ]

@@ -44,22 +44,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import log_ndtr, logsumexp
 from scipy.stats import binom
 
 from dpgraph.privacy.events import (
     ComposedEvent,
-    PoissonSampledEvent,
     PrivacyEvent,
-    SampledWithoutReplacementEvent,
     SelfComposedEvent,
 )
-from dpgraph.privacy.gaussians import combined_noise_multiplier, is_plain_gaussian, sampled_gaussian_counts
+from dpgraph.privacy.gaussians import combined_noise_multiplier, is_plain_gaussian, leaf_counts, sampled_gaussian_counts
+from dpgraph.privacy.roots import least_epsilon
 from dpgraph.privacy.validation import check_count, check_positive, check_probability
 
 TAIL_FRACTION = 1e-9  # binomial mass dropped from the mixture, relative to delta (added back pessimistically)
-ROOT_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -93,30 +90,16 @@ class DrawnGaussianComposition:
     plain_noise_multiplier: float
 
 
-def _collect(event: PrivacyEvent, times: int, drawn: Counter, rest: list[PrivacyEvent]) -> None:
-    """Add ``event``'s drawn groups ``{(q, s): steps}`` to ``drawn`` and its other leaves (times ``times``) to
-    ``rest``; wrappers that keep every unit (``q = 1``, ``m = n``) are their inner event."""
-    if isinstance(event, DrawnGaussianEvent):
-        drawn[(event.draw_probability, event.noise_multiplier)] += times * event.steps
-    elif isinstance(event, SelfComposedEvent):
-        _collect(event.event, times * event.count, drawn, rest)
-    elif isinstance(event, ComposedEvent):
-        for inner in event.events:
-            _collect(inner, times, drawn, rest)
-    elif isinstance(event, PoissonSampledEvent) and event.sampling_probability == 1.0:
-        _collect(event.event, times, drawn, rest)
-    elif isinstance(event, SampledWithoutReplacementEvent) and event.sample_size == event.source_size:
-        _collect(event.event, times, drawn, rest)
-    else:
-        rest.append(SelfComposedEvent(event, times) if times > 1 else event)
-
-
 def drawn_gaussian_composition(event: PrivacyEvent) -> DrawnGaussianComposition | None:
     """``event`` as one drawn group plus plain Gaussians, or None if it holds no drawn event, drawn events of
     different ``(q, s)``, or anything besides plain Gaussians."""
     drawn: Counter = Counter()
     rest: list[PrivacyEvent] = []
-    _collect(event, 1, drawn, rest)
+    for leaf, count in leaf_counts(event).items():
+        if isinstance(leaf, DrawnGaussianEvent):
+            drawn[(leaf.draw_probability, leaf.noise_multiplier)] += count * leaf.steps
+        else:
+            rest.append(SelfComposedEvent(leaf, count) if count > 1 else leaf)
     if len(drawn) != 1:
         return None
     counts = sampled_gaussian_counts(ComposedEvent(tuple(rest)))
@@ -161,19 +144,7 @@ def mixture_delta(eps: float, composition: DrawnGaussianComposition, tail: float
 def drawn_gaussian_epsilon(composition: DrawnGaussianComposition, delta: float) -> float:
     """The least epsilon (up to the root tolerance, rounded up) with ``mixture_delta(epsilon) <= delta``."""
     tail = TAIL_FRACTION * delta
-
-    def excess(eps: float) -> float:
-        return mixture_delta(eps, composition, tail) / delta - 1
-
-    if excess(0.0) <= 0:
-        return 0.0
-    hi = 1.0
-    while excess(hi) > 0:
-        hi *= 2
-    eps = brentq(excess, hi / 2 if hi > 1 else 0.0, hi, xtol=ROOT_TOLERANCE)
-    while excess(eps) > 0:
-        eps += ROOT_TOLERANCE * (1 + eps)
-    return eps + ROOT_TOLERANCE * (1 + eps)
+    return least_epsilon(lambda eps: mixture_delta(eps, composition, tail) / delta - 1)
 
 
 def drawn_gaussian_rdp(event: DrawnGaussianEvent, orders: Sequence[float]) -> np.ndarray:

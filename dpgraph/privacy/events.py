@@ -14,6 +14,8 @@ Conventions (the engine recording an event must match them):
   convention is in :mod:`dpgraph.privacy.k_occurrence`.
 * ``DrawnGaussianEvent(q, s, T)`` (defined with its accounting in :mod:`dpgraph.privacy.drawn_gaussian`): T
   iterations, each touching a unit with probability ``q`` (a data-independent draw) and then Gaussian with ``s``.
+* ``PureDPEvent(eps)`` (defined with its accounting in :mod:`dpgraph.privacy.pure`): any eps-DP (delta = 0)
+  mechanism under add/remove, e.g. the exponential mechanism; not subsampled.
 
 Every event serialises with ``to_dict()`` (JSON-able, with a ``"type"`` key); ``event_from_dict`` inverts it.
 """
@@ -193,6 +195,12 @@ def _drawn_gaussian(data: Mapping[str, Any]) -> PrivacyEvent:
     return DrawnGaussianEvent(data["draw_probability"], data["noise_multiplier"], data["steps"])
 
 
+def _pure(data: Mapping[str, Any]) -> PrivacyEvent:
+    from dpgraph.privacy.pure import PureDPEvent  # that module imports this one
+
+    return PureDPEvent(data["epsilon"])
+
+
 _DECODERS: dict[str, Callable[[Mapping[str, Any]], PrivacyEvent]] = {
     "gaussian": lambda d: GaussianEvent(d["noise_multiplier"]),
     "poisson_sampled": lambda d: PoissonSampledEvent(d["sampling_probability"], event_from_dict(d["event"])),
@@ -210,6 +218,7 @@ _DECODERS: dict[str, Callable[[Mapping[str, Any]], PrivacyEvent]] = {
         d.get("sampling_probability"),
     ),
     "drawn_gaussian": _drawn_gaussian,
+    "pure": _pure,
 }
 
 

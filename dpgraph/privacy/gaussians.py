@@ -2,7 +2,8 @@
 
 ``GaussianEvent(s)`` is ``(s, 1)`` and ``PoissonSampledEvent(q, GaussianEvent(s))`` is ``(s, q)``. Poisson
 sampling with ``q = 1`` and sampling without replacement with ``m = n`` keep every unit, so they are their inner
-event. Self-composition multiplies counts, composition adds them. Any other event has no such form.
+event. Self-composition multiplies counts, composition adds them (:func:`leaf_counts`, shared with the accounting
+of pure-DP events). Any other event has no such form.
 
 Plain Gaussians compose exactly: ``s``-noise Gaussians are ``1/s``-GDP and ``mu_i``-GDP mechanisms compose
 (adaptively) to ``sqrt(sum mu_i^2)``-GDP (Dong, Roth, Su 2022), so multipliers ``s_i``, each applied ``count_i``
@@ -27,29 +28,42 @@ from dpgraph.privacy.events import (
 SampledGaussians = Counter[tuple[float, float]]  # {(noise_multiplier, sampling_probability): count}
 
 
-def sampled_gaussian_counts(event: PrivacyEvent, times: int = 1) -> SampledGaussians | None:
-    """``{(noise_multiplier, sampling_probability): count}`` of ``event``, or None if it has no such form."""
-    if isinstance(event, GaussianEvent):
-        return Counter({(event.noise_multiplier, 1.0): times})
-    if isinstance(event, PoissonSampledEvent):
-        if event.sampling_probability == 1.0:
-            return sampled_gaussian_counts(event.event, times)
-        if isinstance(event.event, GaussianEvent):
-            return Counter({(event.event.noise_multiplier, event.sampling_probability): times})
-        return None
-    if isinstance(event, SampledWithoutReplacementEvent):
-        return sampled_gaussian_counts(event.event, times) if event.sample_size == event.source_size else None
+def leaf_counts(event: PrivacyEvent, times: int = 1) -> Counter[PrivacyEvent]:
+    """``{leaf: count}`` of ``event``: compositions flattened, self-compositions multiplied, and the wrappers that keep
+    every unit (``q = 1``, ``m = n``) replaced by their inner event; any other event (a subsampled one included) is a
+    leaf."""
     if isinstance(event, SelfComposedEvent):
-        return sampled_gaussian_counts(event.event, times * event.count)
+        return leaf_counts(event.event, times * event.count)
     if isinstance(event, ComposedEvent):
-        total: SampledGaussians = Counter()
+        total: Counter[PrivacyEvent] = Counter()
         for inner in event.events:
-            counts = sampled_gaussian_counts(inner, times)
-            if counts is None:
-                return None
-            total += counts
+            total += leaf_counts(inner, times)
         return total
+    if isinstance(event, PoissonSampledEvent) and event.sampling_probability == 1.0:
+        return leaf_counts(event.event, times)
+    if isinstance(event, SampledWithoutReplacementEvent) and event.sample_size == event.source_size:
+        return leaf_counts(event.event, times)
+    return Counter({event: times})
+
+
+def sampled_gaussian(leaf: PrivacyEvent) -> tuple[float, float] | None:
+    """``(noise_multiplier, sampling_probability)`` of a leaf that is a (Poisson-subsampled) Gaussian, else None."""
+    if isinstance(leaf, GaussianEvent):
+        return leaf.noise_multiplier, 1.0
+    if isinstance(leaf, PoissonSampledEvent) and isinstance(leaf.event, GaussianEvent):
+        return leaf.event.noise_multiplier, leaf.sampling_probability
     return None
+
+
+def sampled_gaussian_counts(event: PrivacyEvent) -> SampledGaussians | None:
+    """``{(noise_multiplier, sampling_probability): count}`` of ``event``, or None if it has no such form."""
+    total: SampledGaussians = Counter()
+    for leaf, count in leaf_counts(event).items():
+        key = sampled_gaussian(leaf)
+        if key is None:
+            return None
+        total[key] += count
+    return total
 
 
 def require_sampled_gaussians(event: PrivacyEvent, accountant: str) -> SampledGaussians:

@@ -1,16 +1,20 @@
-"""PLD accountant: dp_accounting's ``PLDAccountant`` (privacy loss distributions composed by FFT, connect-the-dots
-discretisation, Doroshenko et al. 2022) on (Poisson-)subsampled Gaussians under add/remove neighbours, the relation
-of ``PoissonSampledEvent``.
+"""PLD accountant: dp_accounting's privacy loss distributions (composed by FFT, connect-the-dots discretisation,
+Doroshenko et al. 2022) of (Poisson-)subsampled Gaussians and unsampled pure-DP events under add/remove neighbours,
+the relation of ``PoissonSampledEvent``.
 
-The event is flattened (:mod:`dpgraph.privacy.gaussians`): its plain Gaussians become one exact Gaussian, each
-``(sigma, q)`` group one ``SelfComposedDpEvent(PoissonSampledDpEvent(q, GaussianDpEvent(sigma)), count)``.
-dp_accounting builds every PLD with ``pessimistic_estimate=True`` (its default): the discretised PLD dominates the
-exact one and truncated upper tails go to the infinite-loss mass, so the epsilon is an upper bound.
+The event is flattened (:func:`~dpgraph.privacy.pure.pure_and_gaussians`): its plain Gaussians become one exact
+Gaussian, each ``(sigma, q)`` group one Poisson-subsampled Gaussian PLD self-composed ``count`` times, built as
+dp_accounting's ``PLDAccountant`` builds them, and each group of pure events of one epsilon the pessimistic PLD of an
+``(eps, 0)`` mechanism (``from_privacy_parameters``: losses ``+-eps`` rounded up to the grid, masses of randomized
+response, :mod:`dpgraph.privacy.pure`) self-composed ``count`` times (``PLDAccountant`` takes no such event under
+add/remove). Every PLD is pessimistic (dp_accounting's default): the discretised PLD dominates the exact one and
+truncated upper tails go to the infinite-loss mass, so the epsilon is an upper bound.
 
 Work and memory grow with the number of discretisation points: about ``(1 + 20 s) / s^2`` loss units for one
-Gaussian of multiplier ``s`` (its tails cut at mass e^-50) and, after composition, twice the epsilon at the tail
-mass ``TAIL_MASS`` (bounded by RDP at the integer orders of ``RDP_ORDERS``, which opacus evaluates fast), divided by
-``VALUE_DISCRETIZATION``. Settings estimated above ``MAX_POINTS`` (tiny noise, huge epsilon) are refused.
+Gaussian of multiplier ``s`` (its tails cut at mass e^-50) and ``2 eps`` for one pure event and, after composition,
+twice the epsilon at the tail mass ``TAIL_MASS`` (bounded by RDP at the integer orders of ``RDP_ORDERS``, which
+opacus evaluates fast), divided by ``VALUE_DISCRETIZATION``. Settings estimated above ``MAX_POINTS`` (tiny noise,
+huge epsilon) are refused.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ import functools
 import math
 
 import dp_accounting as dpa
-from dp_accounting.pld import PLDAccountant
+from dp_accounting.pld import privacy_loss_distribution
+from dp_accounting.pld.common import DifferentialPrivacyParameters
 from dp_accounting.rdp import compute_epsilon
 from opacus.accountants.analysis.rdp import compute_rdp
 
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.events import PrivacyEvent
-from dpgraph.privacy.gaussians import SampledGaussians, combined_noise_multiplier, require_sampled_gaussians
+from dpgraph.privacy.gaussians import SampledGaussians, combined_noise_multiplier
+from dpgraph.privacy.pure import PureDPEvent, PureEpsilons, pure_rdp, require_pure_and_gaussians
 from dpgraph.privacy.rdp import RDP_ORDERS
 
 VALUE_DISCRETIZATION = 1e-4  # dp_accounting's default
@@ -42,34 +48,41 @@ def _groups(counts: SampledGaussians) -> tuple[tuple[float, float, int], ...]:
     return plain + tuple(sorted((s, q, n) for (s, q), n in counts.items() if q < 1.0))
 
 
-def pld_points(counts: SampledGaussians) -> float:
-    """Estimated number of discretisation points of the composed PLD (see the module docstring)."""
+def pld_points(counts: SampledGaussians, pure: PureEpsilons) -> float:
+    """Estimated number of discretisation points of the composed PLD of ``counts`` and ``pure`` ({epsilon: count} of
+    pure events; see the module docstring)."""
     groups = _groups(counts)
-    if not groups:
+    if not groups and not pure:
         return 0.0
-    single = sum((1 + 20 * sigma) / sigma**2 for sigma, _, _ in groups)
+    single = sum((1 + 20 * sigma) / sigma**2 for sigma, _, _ in groups) + sum(2 * eps for eps in pure)
     curve = sum(compute_rdp(q=q, noise_multiplier=sigma, steps=n, orders=TAIL_ORDERS) for sigma, q, n in groups)
+    curve = curve + sum(n * pure_rdp(PureDPEvent(eps), TAIL_ORDERS) for eps, n in pure.items())
     tail, _ = compute_epsilon(TAIL_ORDERS, curve, TAIL_MASS)
     return max(single, 2 * tail) / VALUE_DISCRETIZATION
 
 
 @functools.lru_cache(maxsize=256)
-def _epsilon(groups: tuple[tuple[float, float, int], ...], delta: float) -> float:
-    accountant = PLDAccountant(dpa.NeighboringRelation.ADD_OR_REMOVE_ONE, VALUE_DISCRETIZATION)
-    for sigma, q, count in groups:
-        step = dpa.GaussianDpEvent(sigma) if q == 1.0 else dpa.PoissonSampledDpEvent(q, dpa.GaussianDpEvent(sigma))
-        accountant.compose(step, count)
-    return max(0.0, float(accountant.get_epsilon(delta)))
+def _epsilon(groups: tuple[tuple[float, float, int], ...], pure: tuple[tuple[float, int], ...], delta: float) -> float:
+    composed = privacy_loss_distribution.identity(VALUE_DISCRETIZATION)
+    for sigma, q, count in groups:  # the plain Gaussians are one group (q = 1) of count 1
+        step = privacy_loss_distribution.from_gaussian_mechanism(
+            sigma, value_discretization_interval=VALUE_DISCRETIZATION, sampling_prob=q,
+            neighboring_relation=dpa.NeighboringRelation.ADD_OR_REMOVE_ONE)
+        composed = composed.compose(step if q == 1.0 else step.self_compose(count))
+    for eps, count in pure:
+        composed = composed.compose(privacy_loss_distribution.from_privacy_parameters(
+            DifferentialPrivacyParameters(eps, 0.0), VALUE_DISCRETIZATION).self_compose(count))
+    return max(0.0, float(composed.get_epsilon_for_delta(delta)))
 
 
 @ACCOUNTANTS.register("pld")
 def pld_epsilon(event: PrivacyEvent, delta: float) -> float:
     """Upper bound on epsilon at ``delta`` for ``event`` by PLD composition (cached per flattened event)."""
-    counts = require_sampled_gaussians(event, "pld")
-    points = pld_points(counts)
+    pure, counts = require_pure_and_gaussians(event, "pld")
+    points = pld_points(counts, pure)
     if points > MAX_POINTS:
         raise DPGraphError(
             f"the pld accountant would need about {points:.2g} points for this (tiny-noise or very large epsilon) "
             "setting; use accountant 'rdp'"
         )
-    return _epsilon(_groups(counts), delta)
+    return _epsilon(_groups(counts), tuple(sorted(pure.items())), delta)

@@ -1,10 +1,11 @@
 """PRV accountant (Gopi, Lee, Wutschitz 2021): numerically tight epsilon via opacus' ``PRVAccountant``.
 
 Supports compositions of Poisson-subsampled Gaussians and plain Gaussians (:mod:`dpgraph.privacy.gaussians`; a
-plain Gaussian is the sampled Gaussian with q = 1). The result is the accountant's certified upper bound, i.e. the
-estimate plus ``EPS_ERROR``, computed with ``delta_error = delta / 1000`` (so below epsilon ~0.05 ``rdp`` can be
-tighter). Settings whose discretisation grid would exceed ``MAX_GRID_POINTS`` (huge epsilon, or ~10^5+ steps) are
-refused rather than allowed to exhaust memory. Only opacus' public API is used.
+plain Gaussian is the sampled Gaussian with q = 1); pure-DP events are refused (opacus' PRV has no such mechanism).
+The result is the accountant's certified upper bound, i.e. the estimate plus ``EPS_ERROR``, computed with
+``delta_error = delta / 1000`` (so below epsilon ~0.05 ``rdp`` can be tighter). Settings whose discretisation grid
+would exceed ``MAX_GRID_POINTS`` (huge epsilon, or ~10^5+ steps) are refused rather than allowed to exhaust memory.
+Only opacus' public API is used.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dpgraph.errors import DPGraphError
 from dpgraph.privacy.accountants import ACCOUNTANTS
 from dpgraph.privacy.events import PrivacyEvent
 from dpgraph.privacy.gaussians import SampledGaussians, require_sampled_gaussians
+from dpgraph.privacy.pure import contains_pure
 
 EPS_ERROR = 0.01
 MAX_GRID_POINTS = 10_000_000  # ~2 GB of working memory in opacus' discretisation
@@ -39,6 +41,9 @@ def grid_points(counts: SampledGaussians, delta_error: float) -> float:
 @ACCOUNTANTS.register("prv")
 def prv_epsilon(event: PrivacyEvent, delta: float) -> float:
     """Upper bound on epsilon at ``delta`` for ``event`` by numerical PRV composition."""
+    if contains_pure(event):
+        raise DPGraphError("the prv accountant does not handle pure-DP events; use accountant 'analytic-gaussian' "
+                           "(with plain Gaussians), 'pld' or 'rdp' (or 'auto', which picks the tightest that applies)")
     counts = require_sampled_gaussians(event, "prv")
     if not counts:
         return 0.0

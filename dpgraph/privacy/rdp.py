@@ -2,7 +2,8 @@
 
 Curves of compositions add (Mironov 2017). Gaussian and Poisson-subsampled Gaussian curves come from opacus'
 ``compute_rdp`` (Mironov, Talwar, Zhang 2019), K-occurrence subgraph steps from :mod:`dpgraph.privacy.k_occurrence`,
-drawn Gaussians from :mod:`dpgraph.privacy.drawn_gaussian` (closed form);
+drawn Gaussians from :mod:`dpgraph.privacy.drawn_gaussian` and pure-DP events from :mod:`dpgraph.privacy.pure`
+(closed forms; a pure event is not subsampled);
 the conversion is dp_accounting's ``compute_epsilon`` (Balle et al. 2020, Theorem 21):
 ``eps = min_a rdp(a) + log((a-1)/a) - (log delta + log a) / (a - 1)``, floored at 0.
 
@@ -40,6 +41,7 @@ from dpgraph.privacy.events import (
     SubgraphSampledGaussianEvent,
 )
 from dpgraph.privacy.k_occurrence import subgraph_gaussian_rdp
+from dpgraph.privacy.pure import PureDPEvent, pure_rdp
 
 RDP_ORDERS: tuple[float, ...] = tuple(
     sorted({*RDPAccountant.DEFAULT_ALPHAS, 11, 64, 80, 96, 128, 160, 192, 256, 384, 512, 768, 1024})
@@ -77,6 +79,8 @@ def rdp_curve(event: PrivacyEvent) -> np.ndarray:
         curve = subgraph_gaussian_rdp(event, RDP_ORDERS)
     elif isinstance(event, DrawnGaussianEvent):
         curve = drawn_gaussian_rdp(event, RDP_ORDERS)
+    elif isinstance(event, PureDPEvent):
+        curve = pure_rdp(event, RDP_ORDERS)
     else:
         raise DPGraphError(f"no RDP curve for {type(event).__name__}; use rdp_epsilon or a dpgraph.privacy event")
     curve = np.array(curve, dtype=float)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 import torch
@@ -14,14 +13,6 @@ from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import Mechanism
 
 Module = TypeVar("Module", bound=nn.Module)
-
-
-def publicly_initialised(build: Callable[[], Module], public: torch.Generator) -> Module:
-    """``build()`` with torch's default initialisers seeded from ``public`` (torch's global generator is restored
-    afterwards: model initialisation is public randomness and must not depend on, or disturb, the global state)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(2**62, (1,), generator=public)))
-        return build()
 
 
 class GeneratorParams(StrictModel):

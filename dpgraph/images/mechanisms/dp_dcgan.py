@@ -49,8 +49,9 @@ from tqdm.auto import tqdm
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.errors import DPGraphError
+from dpgraph.generative.fitting import publicly_initialised
 from dpgraph.images.dataset import ImageDataset
-from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, publicly_initialised, sample_release
+from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, sample_release
 from dpgraph.images.mechanisms.gan_training import GAN, GANLoss, endless
 from dpgraph.images.models import ImageDiscriminator, ImageGenerator
 from dpgraph.images.release import ImageGeneratorRelease

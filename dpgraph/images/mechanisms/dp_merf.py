@@ -20,25 +20,34 @@ the class weights the clamped noisy counts ``max(S[:, D] / w, 0)``. A conditiona
 with Adam to minimise ``||S[:, :D] / N - (1/B) sum_j onehot(y_j) phi(G(z_j, y_j))^T||_F^2`` (the squared MMD of the
 two class-conditional embeddings under the product of the feature kernel and the label kernel) over batches of B
 labels drawn in proportion to the class weights. ``epsilon: null`` releases ``S`` without noise (the ceiling).
+The features, the statistic, its sensitivity and the fitting loop are the modality-neutral ones of
+:mod:`dpgraph.generative`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from pydantic import Field
 from torch import Tensor
-from tqdm.auto import tqdm
 
+from dpgraph.generative import (
+    embedding_sensitivity,
+    embedding_statistic,
+    fit_to_embedding,
+    fourier_features,
+    fourier_frequencies,
+    publicly_initialised,
+)
+from dpgraph.generative.mean_embedding import EMBEDDING_CHUNK
 from dpgraph.images.dataset import ImageDataset
-from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, publicly_initialised, sample_release
+from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, sample_release
 from dpgraph.images.models import ImageGenerator
 from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
-
-_CHUNK = 1024  # images featurised at once when summing the private statistic
 
 
 class DPMERFParams(GeneratorParams):
@@ -55,35 +64,9 @@ class DPMERFParams(GeneratorParams):
     width: int = Field(default=32, ge=1, description="generator width (channels of its last hidden layer)")
 
 
-def fourier_frequencies(num_pixels: int, num_features: int, lengthscale: float, public: torch.Generator) -> Tensor:
-    """``W`` [D/2, P], i.i.d. N(0, 1 / (lengthscale^2 P)), drawn from the public generator."""
-    return torch.randn(num_features // 2, num_pixels, generator=public) / (lengthscale * math.sqrt(num_pixels))
-
-
-def fourier_features(images: Tensor, frequencies: Tensor) -> Tensor:
-    """``phi(x) = [cos(W x), sin(W x)] / sqrt(D/2)`` [M, D] of ``images`` [M, C, H, W]; unit L2 norm per row."""
-    projected = images.flatten(1) @ frequencies.T
-    return torch.cat([projected.cos(), projected.sin()], dim=1) / math.sqrt(frequencies.size(0))
-
-
-def embedding_statistic(images: Tensor, labels: Tensor, frequencies: Tensor, num_classes: int,
-                        count_weight: float) -> Tensor:
-    """``S`` [C, D + 1] in float64: row ``y`` is ``sum_{i: y_i = y} [phi(x_i), count_weight]`` (L2 sensitivity
-    ``sqrt(1 + count_weight^2)`` under add/remove of one example; features in float64, so each row's norm is 1 to
-    within about 1e-15, not float32's 1e-7)."""
-    frequencies = frequencies.double()
-    total = torch.zeros(num_classes, frequencies.size(0) * 2 + 1, dtype=torch.float64, device=frequencies.device)
-    for start in range(0, images.size(0), _CHUNK):
-        chunk = images[start:start + _CHUNK].to(frequencies.device, torch.float64)
-        phi = fourier_features(chunk, frequencies)
-        rows = torch.cat([phi, phi.new_full((phi.size(0), 1), count_weight)], dim=1)
-        total.index_add_(0, labels[start:start + _CHUNK].to(frequencies.device), rows)
-    return total
-
-
-def embedding_sensitivity(count_weight: float) -> float:
-    """The L2 sensitivity of :func:`embedding_statistic`: one example moves its row by ``[phi(x), w]``."""
-    return math.sqrt(1.0 + count_weight**2)
+def image_features(frequencies: Tensor) -> Callable[[Tensor], Tensor]:
+    """The feature map of images [M, C, H, W]: random Fourier features of the flattened pixels."""
+    return lambda images: fourier_features(images.flatten(1), frequencies)
 
 
 def public_generator_module(image_shape: tuple[int, int, int], params: DPMERFParams, num_classes: int,
@@ -105,17 +88,17 @@ class DPMERF(ImageMechanism):
         """``W`` (float32 and a float64 copy), one float64 chunk of private features, a generator batch's features
         with their gradients."""
         pixels, d = math.prod(dataset.image_shape), params.num_features
-        nbytes = 12.0 * (d // 2) * pixels + 8.0 * _CHUNK * d + 12.0 * params.batch_size * d
+        nbytes = 12.0 * (d // 2) * pixels + 8.0 * EMBEDDING_CHUNK * d + 12.0 * params.batch_size * d
         return nbytes, "lower method.num_features or method.batch_size"
 
     def release(self, dataset: ImageDataset, params: DPMERFParams, context: ReleaseContext) -> ImageGeneratorRelease:
         c, device = dataset.num_classes, context.device
         frequencies = fourier_frequencies(math.prod(dataset.image_shape), params.num_features, params.lengthscale,
                                           context.public).to(device)
-        statistic = embedding_statistic(dataset.train_images, dataset.train_labels, frequencies, c,
-                                        params.count_weight)
-        if context.private:
-            statistic = context.gaussian("embedding", statistic, embedding_sensitivity(params.count_weight))
+        features = image_features(frequencies.double())
+        statistic = embedding_statistic(dataset.train_images, dataset.train_labels, features, c, params.count_weight,
+                                        device)
+        statistic = context.gaussian_or_exact("embedding", statistic, embedding_sensitivity(params.count_weight))
         target = (statistic[:, :-1] / dataset.size).float()
         weights = (statistic[:, -1] / params.count_weight).clamp(min=0).float().cpu()
         generator = public_generator_module(dataset.image_shape, params, c, context.public).to(device)
@@ -125,19 +108,8 @@ class DPMERF(ImageMechanism):
 
 def fit_generator(generator: ImageGenerator, target: Tensor, weights: Tensor, frequencies: Tensor,
                   params: DPMERFParams, context: ReleaseContext) -> None:
-    """Adam on ``||target - (1/B) onehot(y)^T phi(G(z, y))||_F^2``, labels ``y`` drawn in proportion to ``weights``
-    (uniform if all are zero) and ``z`` standard normal, both from ``context.public``."""
-    num_classes = target.size(0)
-    weights = weights if float(weights.sum()) > 0 else torch.ones(num_classes)
-    optimizer = torch.optim.Adam(generator.parameters(), lr=params.lr)
-    generator.train()
-    for _ in tqdm(range(params.steps), desc="dp-merf", unit="step", disable=not context.progress):
-        labels = torch.multinomial(weights, params.batch_size, replacement=True, generator=context.public)
-        z = torch.randn(params.batch_size, params.latent_dim, generator=context.public)
-        labels, z = labels.to(context.device), z.to(context.device)
-        phi = fourier_features(generator(z, labels), frequencies)
-        embedding = torch.zeros_like(target).index_add_(0, labels, phi) / params.batch_size
-        loss = (target - embedding).pow(2).sum()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    """:func:`~dpgraph.generative.fit_to_embedding` with this method's feature map and settings (labels drawn in
+    proportion to ``weights``, latents standard normal, both from ``context.public``)."""
+    fit_to_embedding(generator, image_features(frequencies), target, weights, steps=params.steps,
+                     batch_size=params.batch_size, lr=params.lr, latent_dim=params.latent_dim, public=context.public,
+                     device=context.device, progress=context.progress, desc="dp-merf")

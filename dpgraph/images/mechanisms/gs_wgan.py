@@ -58,8 +58,9 @@ from tqdm.auto import tqdm
 
 from dpgraph.dpsgd.clip import clip_factors
 from dpgraph.errors import DPGraphError
+from dpgraph.generative.fitting import publicly_initialised
 from dpgraph.images.dataset import ImageDataset
-from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, publicly_initialised, sample_release
+from dpgraph.images.mechanisms.common import GeneratorParams, ImageMechanism, sample_release
 from dpgraph.images.models import ImageDiscriminator, ImageGenerator
 from dpgraph.images.release import ImageGeneratorRelease
 from dpgraph.mechanisms.base import ReleaseContext
