@@ -89,7 +89,9 @@ class EvaluateSection(StrictModel):
     200 epochs; `image-utility`: its classifiers and epochs).
 
     `score_on: val` scores on the validation nodes instead of the test nodes: the way to choose hyper-parameters without
-    looking at test labels (`--set evaluate.score_on=val`)."""
+    looking at test labels (`--set evaluate.score_on=val`). `infer_on: released` makes the trained graph models predict
+    over the released edges instead of the real ones (for releases that keep the real nodes, such as edge-level
+    synthetic edges: then the score measures what the synthetic structure itself carries)."""
 
     models: list[str] | None = Field(default=None, min_length=1)
     seeds: int | list[Seed] = 5
@@ -102,6 +104,7 @@ class EvaluateSection(StrictModel):
     val_fraction: float = Field(default=0.0, ge=0, lt=1)
     evaluators: list[str] | None = Field(default=None, min_length=1)
     score_on: Literal["test", "val"] = "test"
+    infer_on: Literal["real", "released"] = "real"
 
     @model_validator(mode="after")
     def _seeds(self) -> EvaluateSection:

@@ -171,6 +171,19 @@ def _check_inputs(released: Data, real: Data, models: Sequence[str], seeds: Sequ
         raise DPGraphError("the real graph needs a non-empty boolean test_mask")
 
 
+def with_released_edges(real: Data, released: Data) -> Data:
+    """The real graph (features, labels, masks) over the released edges: the inference graph of ``infer_on:
+    released``. Only a release of the same nodes qualifies (same count and the same features, as edge-level releases
+    keep them); anything else is refused."""
+    same_nodes = released.num_nodes == real.num_nodes and released.x.shape == real.x.shape
+    if not same_nodes or not torch.equal(released.x.cpu(), real.x.cpu()):
+        raise DPGraphError("evaluate.infer_on: released needs a release of the real nodes (their count and features "
+                           "kept, as edge-level methods release them); use infer_on: real for this method")
+    target = real.clone()
+    target.edge_index = released.edge_index.to(real.edge_index.device)
+    return target
+
+
 def evaluate_utility(
     released: Data,
     real: Data,

@@ -6,6 +6,9 @@ from dpgraph.mechanisms import (  # noqa: F401  (registration side effect)
     dp_gnn,
     dp_graph_generator,
     dp_sbm,
+    edge_bter,
+    edge_dp1k,
+    edge_tmf,
     real,
 )
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext

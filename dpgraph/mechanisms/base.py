@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from pydantic import BaseModel
 from torch import Tensor
@@ -21,6 +22,12 @@ from dpgraph.privacy.randomness import SecretRandomness, randomness_for
 from dpgraph.privacy.spend import Budget, Spend
 from dpgraph.releases.base import Release
 from dpgraph.resources import check_memory
+
+
+def numpy_generator(public: torch.Generator) -> np.random.Generator:
+    """A numpy generator seeded by one draw of the torch generator ``public``: for post-processing code written with
+    numpy, on the same public randomness (never for noise)."""
+    return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=public)))
 
 
 @dataclass

@@ -9,10 +9,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dpgraph.data.sbm import BYTES_PER_EDGE
 from dpgraph.errors import DPGraphError
 from dpgraph.graphops import simple_undirected
-from dpgraph.mechanisms.dcsbm_sampling import block_edge_targets, sample_dcsbm, stub_inputs, wire_stubs
+from dpgraph.mechanisms.dcsbm_sampling import (
+    BYTES_PER_WIRED_EDGE,
+    block_edge_targets,
+    sample_dcsbm,
+    stub_inputs,
+    wire_stubs,
+)
 from dpgraph.resources import check_memory
 
 
@@ -66,7 +71,7 @@ def sample_bter(y: Tensor, degrees: np.ndarray, block_edges: np.ndarray, block_d
     # phase 1 draws from at most sum(d) / 2 candidate pairs (a node of a block of size s <= d_u + 1 adds
     # (s - 1) / 2 <= d_u / 2 of them), phase 2 pairs the remaining stubs: at most sum(d) / 2 edges in all
     edges = float(targets.sum()) / 2
-    check_memory(BYTES_PER_EDGE * edges, f"sampling a BTER graph with up to {edges:.3g} edges",
+    check_memory(BYTES_PER_WIRED_EDGE * edges, f"sampling a BTER graph with up to {edges:.3g} edges",
                  "ask for fewer nodes or lower degrees")
     num_classes = block_edges.shape[0]
     dense = _dense_blocks(affinity_blocks(labels, targets, num_classes, rng), block_density, rng)

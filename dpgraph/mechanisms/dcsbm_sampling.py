@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dpgraph.data.sbm import BYTES_PER_EDGE
 from dpgraph.errors import DPGraphError
 from dpgraph.graphops import simple_undirected
 from dpgraph.resources import check_memory
@@ -19,6 +18,9 @@ IPF_ITERATIONS = 1000
 IPF_TOLERANCE = 1e-10  # largest relative error of a class's degree sum at which the fitting stops
 REPAIR_ROUNDS = 50  # rounds of double-edge swaps repairing self-loops and repeats; the few left are dropped
 SWAP_CANDIDATES = 8  # random swap partners a bad pair tries per round
+
+# peak bytes per wired edge: the stubs, their shuffles, the pairs and the repair rounds (above data.sbm's block sampler)
+BYTES_PER_WIRED_EDGE = 256
 
 
 def draw_degrees(y: Tensor, pmfs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -258,6 +260,6 @@ def sample_dcsbm(y: Tensor, degrees: np.ndarray, block_edges: np.ndarray, rng: n
     before drawing."""
     labels, stubs = stub_inputs(y, degrees, block_edges)
     edges = float(stubs.sum()) / 2
-    check_memory(BYTES_PER_EDGE * edges, f"sampling a degree-corrected block model with about {edges:.3g} edges",
+    check_memory(BYTES_PER_WIRED_EDGE * edges, f"sampling a degree-corrected block model with about {edges:.3g} edges",
                  "ask for fewer nodes or lower degrees")
     return simple_undirected(torch.from_numpy(wire_stubs(labels, stubs, block_edges, rng)), labels.size)

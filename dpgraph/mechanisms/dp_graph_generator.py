@@ -36,7 +36,7 @@ from torch_geometric.data import Data
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.graphops import projected_degrees, theta_projection
-from dpgraph.mechanisms.base import Mechanism, ReleaseContext
+from dpgraph.mechanisms.base import Mechanism, ReleaseContext, numpy_generator
 from dpgraph.mechanisms.bter_sampling import sample_bter
 from dpgraph.mechanisms.dcsbm_sampling import block_edge_targets, draw_degrees, sample_dcsbm
 from dpgraph.mechanisms.degree_estimates import degree_pmf, extend_tail
@@ -110,7 +110,7 @@ class DPGraphGenerator(Mechanism):
         features = release_feature_generator(d.x[labelled], y, c, params.features, context, stage="features")
         total = params.num_nodes or n
         synthetic_y = _labels(counts, total, context.public)
-        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=context.public)))
+        rng = numpy_generator(context.public)
         max_degree = params.max_degree or total - 1
         sizes = counts if params.degree_histograms == "per-class" else torch.full((1,), float(n))
         pmfs = np.stack([extend_tail(degree_pmf(row, float(size)), theta, max_degree)

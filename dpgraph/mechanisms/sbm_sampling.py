@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from dpgraph.data.sbm import sample_blocks
+from dpgraph.mechanisms.base import numpy_generator
 
 
 def apportion(weights: Tensor, total: int) -> list[int]:
@@ -36,7 +36,7 @@ def sample_sbm_graph(counts: Tensor, pair_edges: Tensor, sums: Tensor, num_nodes
     """A synthetic graph with class proportions from `counts`, SBM edge probabilities from `pair_edges` (rescaled
     so expected degrees match when `num_nodes` differs from the noisy node count) and Bernoulli features with
     per-class means sums_c / n_c clamped to [0, 1]."""
-    rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+    rng = numpy_generator(generator)
     n_hat = counts.clamp_min(1.0)
     total = num_nodes if num_nodes is not None else max(len(counts), int(round(float(n_hat.sum()))))
     sizes = apportion(n_hat, total)

@@ -1,4 +1,5 @@
-"""``utility``: models trained only on a released graph, scored on the real graph's target nodes."""
+"""``utility``: models trained only on a released graph, scored on the real graph's target nodes (over the real edges,
+or over the released ones with ``evaluate.infer_on: released``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dpgraph.config.sections import EvaluateSection
 from dpgraph.evaluation.evaluators.base import EVALUATORS, Evaluation, EvaluationInputs, Evaluator
 from dpgraph.evaluation.models import MODELS
 from dpgraph.evaluation.plots import plot_utility
-from dpgraph.evaluation.utility import TrainSettings, evaluate_utility
+from dpgraph.evaluation.utility import TrainSettings, evaluate_utility, with_released_edges
 from dpgraph.releases import GraphRelease
 
 
@@ -31,7 +32,8 @@ class GraphUtility(Evaluator):
         settings = TrainSettings(epochs=ev.epochs, lr=ev.lr, weight_decay=ev.weight_decay, hidden=ev.hidden,
                                  dropout=ev.dropout, normalize_features=ev.normalize_features,
                                  val_fraction=ev.val_fraction)
-        utility = evaluate_utility(release.data, inputs.target, ev.models, ev.seed_list, settings, inputs.num_classes,
+        target = inputs.target if ev.infer_on == "real" else with_released_edges(inputs.target, release.data)
+        utility = evaluate_utility(release.data, target, ev.models, ev.seed_list, settings, inputs.num_classes,
                                    device=inputs.device, progress=inputs.progress)
         return Evaluation({"utility": utility},
                           {"plots/utility.png": partial(plot_utility, utility, nodes=ev.score_on)})
