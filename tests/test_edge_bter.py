@@ -20,6 +20,7 @@ from dpgraph.mechanisms.edge_bter import (
     PAIR_EDGES_SENSITIVITY,
     edge_groups,
     group_pair_edges,
+    predicted_groups,
 )
 from dpgraph.mechanisms.edge_dp1k import DEGREE_SENSITIVITY, degree_vector
 from dpgraph.privacy import GaussianEvent
@@ -90,6 +91,18 @@ def test_groups_are_training_labels_plus_one_group_for_the_rest():
     assert counts.tolist() == [expected.get((int(a), int(b)), 0) for a, b in zip(rows, cols, strict=True)]
 
 
+def test_predicted_groups_keep_training_labels_and_predict_the_rest_from_features_alone():
+    graph = _graph(600)
+    d = graph.data
+    groups = predicted_groups(d.x, d.y, d.train_mask, C)
+    assert torch.equal(groups[d.train_mask], d.y[d.train_mask])
+    outside = ~d.train_mask
+    assert float((groups[outside] == d.y[outside]).float().mean()) > 1.5 / C  # the topic features carry the class
+    assert torch.equal(predicted_groups(d.x, d.y, d.train_mask, C), groups)  # deterministic
+    counts = group_pair_edges(d.edge_index, groups, C)
+    assert counts.numel() == C * (C + 1) // 2 and float(counts.sum()) == simple_pairs(d.edge_index, 600).size(1)
+
+
 def _graph(num_nodes: int = 400) -> GraphDataset:
     data = make_sbm_graph(SBMParams(num_nodes=num_nodes, num_classes=C, num_features=24, p_in=0.05, p_out=0.005))
     return GraphDataset("sbm", random_split(data, (0.75, 0.1, 0.15), seed=0), num_classes=C)
@@ -102,15 +115,17 @@ def _release(graph: GraphDataset, epsilon: float | None, **params):
     return mechanism.release(graph, mechanism.Params(**params), context).data, context
 
 
-@pytest.mark.parametrize("structure", ["bter", "dcsbm"])
-def test_labels_outside_training_nodes_are_never_read(structure):
+@pytest.mark.parametrize(("structure", "other_nodes"), [("bter", "one-group"), ("dcsbm", "one-group"),
+                                                       ("bter", "predicted")])
+def test_labels_outside_training_nodes_are_never_read(structure, other_nodes):
     graph = _graph()
     altered = graph.data.clone()
     outside = ~graph.data.train_mask
     altered.y[outside] = (altered.y[outside] + 1) % C
     altered.y[outside.nonzero()[::3]] = -1
-    first, _ = _release(graph, 4.0, structure=structure)
-    second, _ = _release(GraphDataset("sbm", altered, num_classes=C), 4.0, structure=structure)
+    first, _ = _release(graph, 4.0, structure=structure, other_nodes=other_nodes)
+    second, _ = _release(GraphDataset("sbm", altered, num_classes=C), 4.0, structure=structure,
+                         other_nodes=other_nodes)
     assert torch.equal(first.edge_index, second.edge_index) and torch.equal(first.y, second.y)
 
 

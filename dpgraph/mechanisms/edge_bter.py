@@ -3,8 +3,11 @@
 Privacy unit: edge (neighbouring graphs differ by one undirected edge {u, w}, u != w, added or removed). Node
 features, labels and the split are public under this unit and node ids are kept; labels are still read only on the
 labelled training nodes, so that evaluation on the other nodes stays clean. Groups (public): g_u = y_u for a
-labelled training node u, g_u = C for every other node (validation, test, unlabelled), so G = C + 1 groups. Both
-statistics read the simple undirected graph (self-loops and repeated edges dropped).
+labelled training node u; every other node (validation, test, unlabelled) either shares one extra group C
+(``other_nodes: one-group``, G = C + 1) or gets the class a logistic regression fitted on the training nodes'
+features and labels predicts for it (``other_nodes: predicted``, G = C). Either way the groups are a function of
+public data only (features, training labels, the split; never an edge), so they cost no budget. Both statistics read
+the simple undirected graph (self-loops and repeated edges dropped).
 
 Two Gaussian releases, each recorded as ``GaussianEvent(sigma_stage)`` at its stage:
 
@@ -29,6 +32,7 @@ from typing import Literal
 import numpy as np
 import torch
 from pydantic import Field
+from sklearn.linear_model import LogisticRegression
 from torch import Tensor
 
 from dpgraph.config.validation import StrictModel
@@ -54,6 +58,18 @@ def edge_groups(y: Tensor, train_mask: Tensor, num_classes: int) -> Tensor:
     return groups
 
 
+def predicted_groups(x: Tensor, y: Tensor, train_mask: Tensor, num_classes: int) -> Tensor:
+    """int64 [n]: y_u on the labelled training nodes, elsewhere the class predicted by a multinomial logistic
+    regression (scikit-learn, L2 penalty, C = 1) fitted on their unit-L2 feature rows: public data only. (Unit-L2 rows
+    were chosen on CiteSeer's validation nodes over raw and unit-L1 rows, which the penalty underfits.)"""
+    labelled = train_mask & (y >= 0)
+    rows = (x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)).double().numpy()
+    model = LogisticRegression(max_iter=1000).fit(rows[labelled.numpy()], y[labelled].numpy())
+    groups = torch.from_numpy(model.predict(rows)).long()
+    groups[labelled] = y[labelled].long()
+    return groups.clamp(0, num_classes - 1)
+
+
 def group_pair_edges(edge_index: Tensor, groups: Tensor, num_groups: int) -> Tensor:
     """float64 [G(G+1)/2]: simple edges between groups a <= b, upper triangle in row-major order (the layout
     `block_edge_targets` reads)."""
@@ -71,10 +87,12 @@ def target_degrees(noisy: Tensor, num_nodes: int) -> np.ndarray:
 
 class EdgeBTERParams(StrictModel):
     """structure: bter (dense affinity blocks, then a class-aware configuration model) or dcsbm (the configuration
-    model alone); block_density: BTER's within-block edge probability (public configuration)."""
+    model alone); block_density: BTER's within-block edge probability (public configuration); other_nodes: how the
+    nodes outside the labelled training set are grouped (module docstring)."""
 
     structure: Literal["bter", "dcsbm"] = "bter"
     block_density: float = Field(default=0.6, ge=0, le=1)
+    other_nodes: Literal["one-group", "predicted"] = "predicted"
 
 
 @MECHANISMS.register("edge-bter")
@@ -88,8 +106,11 @@ class EdgeBTER(Mechanism):
     default_split = {"degrees": 0.8, "edges": 0.2}
 
     def release(self, graph: GraphDataset, params: EdgeBTERParams, context: ReleaseContext) -> GraphRelease:
-        d, n, num_groups = graph.data, graph.num_nodes, graph.num_classes + 1
-        groups = edge_groups(d.y, d.train_mask, graph.num_classes)
+        d, n, c = graph.data, graph.num_nodes, graph.num_classes
+        if params.other_nodes == "predicted":
+            groups, num_groups = predicted_groups(d.x, d.y, d.train_mask, c), c
+        else:
+            groups, num_groups = edge_groups(d.y, d.train_mask, c), c + 1
         degrees = context.gaussian_or_exact("degrees", degree_vector(d.edge_index, n), DEGREE_SENSITIVITY)
         pair_edges = context.gaussian_or_exact("edges", group_pair_edges(d.edge_index, groups, num_groups),
                                                PAIR_EDGES_SENSITIVITY)
