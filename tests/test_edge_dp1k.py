@@ -9,9 +9,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from hub_graphs import HUB_GRAPHS
 from privacy_reference import closed_form_gaussians_epsilon, dp_accounting_gaussians_epsilon
 from torch_geometric.data import Data
-from torch_geometric.utils import erdos_renyi_graph, to_undirected
+from torch_geometric.utils import to_undirected
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
@@ -27,28 +28,11 @@ from dpgraph.privacy.randomness import GeneratorRandomness
 DELTA = 1e-5
 
 
-def _star(n: int = 30) -> torch.Tensor:
-    return torch.stack([torch.zeros(n - 1, dtype=torch.long), torch.arange(1, n)])
-
-
-def _two_joined_hubs(n: int = 30) -> torch.Tensor:
-    """Hubs 0 and 1, joined, each adjacent to half of the others and both to node 2."""
-    leaves = torch.arange(2, n)
-    return torch.cat([torch.stack([torch.where(leaves < n // 2, 0, 1), leaves]), torch.tensor([[0, 1, 0], [1, 2, 2]])],
-                     1)
-
-
-def _random_with_hubs(n: int = 40) -> torch.Tensor:
-    torch.manual_seed(0)
-    hubs = torch.stack([torch.tensor([0, 1]).repeat_interleave(n - 2), torch.arange(2, n).repeat(2)])
-    return torch.cat([erdos_renyi_graph(n, 0.1), hubs], 1)
-
-
 def _degrees(edge_index: torch.Tensor, n: int) -> np.ndarray:
     return simple_degrees(Data(edge_index=edge_index, num_nodes=n))
 
 
-@pytest.mark.parametrize("make", [_star, _two_joined_hubs, _random_with_hubs])
+@pytest.mark.parametrize("make", HUB_GRAPHS)
 def test_deleting_any_edge_moves_exactly_two_degrees_by_one(make):
     edge_index = make()
     n = int(edge_index.max()) + 1

@@ -12,10 +12,11 @@ import pytest
 import torch
 from dp_accounting.pld import privacy_loss_distribution as pld
 from dp_accounting.pld.common import DifferentialPrivacyParameters
+from hub_graphs import HUB_GRAPHS
 from scipy.optimize import brentq
 from scipy.stats import binom, chisquare, laplace
 from torch_geometric.data import Data
-from torch_geometric.utils import erdos_renyi_graph, to_undirected
+from torch_geometric.utils import to_undirected
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.data.graph import GraphDataset
@@ -32,23 +33,6 @@ from dpgraph.privacy.randomness import GeneratorRandomness
 DELTA = 1e-5
 
 
-def _star(n: int = 30) -> torch.Tensor:
-    return torch.stack([torch.zeros(n - 1, dtype=torch.long), torch.arange(1, n)])
-
-
-def _two_joined_hubs(n: int = 30) -> torch.Tensor:
-    """Hubs 0 and 1, joined, each adjacent to half of the others and both to node 2."""
-    leaves = torch.arange(2, n)
-    return torch.cat([torch.stack([torch.where(leaves < n // 2, 0, 1), leaves]), torch.tensor([[0, 1, 0], [1, 2, 2]])],
-                     1)
-
-
-def _random_with_hubs(n: int = 40) -> torch.Tensor:
-    torch.manual_seed(0)
-    hubs = torch.stack([torch.tensor([0, 1]).repeat_interleave(n - 2), torch.arange(2, n).repeat(2)])
-    return torch.cat([erdos_renyi_graph(n, 0.1), hubs], 1)
-
-
 def _upper_triangle(edge_index: torch.Tensor, n: int) -> torch.Tensor:
     """The N upper-triangle entries of the adjacency matrix TmF adds noise to, in row-major order."""
     dense = torch.zeros(n, n)
@@ -58,7 +42,7 @@ def _upper_triangle(edge_index: torch.Tensor, n: int) -> torch.Tensor:
     return dense[rows, cols]
 
 
-@pytest.mark.parametrize("make", [_star, _two_joined_hubs, _random_with_hubs])
+@pytest.mark.parametrize("make", HUB_GRAPHS)
 def test_deleting_any_edge_changes_the_count_by_one_and_one_matrix_entry(make):
     edge_index = make()
     n = int(edge_index.max()) + 1

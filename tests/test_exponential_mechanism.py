@@ -7,13 +7,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from fixed_uniforms import FixedUniforms
 from scipy.stats import chisquare
 
 from dpgraph.config.sections import PrivacySection
 from dpgraph.errors import DPGraphError
 from dpgraph.mechanisms.base import ReleaseContext
 from dpgraph.privacy import GaussianEvent, PrivacyLedger, PureDPEvent, compute_epsilon, exponential_mechanism
-from dpgraph.privacy.randomness import GeneratorRandomness, SecretRandomness
+from dpgraph.privacy.randomness import GeneratorRandomness
 from dpgraph.privacy.spend import Budget
 
 DELTA = 1e-5
@@ -24,26 +25,6 @@ def softmax(scores: np.ndarray, sensitivity: float, epsilon: float) -> np.ndarra
     logits = epsilon * np.asarray(scores, dtype=float) / (2 * sensitivity)
     weights = np.exp(logits - logits.max())
     return weights / weights.sum()
-
-
-class FixedUniforms(SecretRandomness):
-    """A source whose uniforms are given: the draw must be a function of them alone."""
-
-    mode = "reproducible"
-
-    def __init__(self, values):
-        self.values, self.calls = torch.tensor(values, dtype=torch.float64), 0
-
-    def uniform(self, shape, device=None):
-        self.calls += 1
-        assert tuple(shape) == tuple(self.values.shape)
-        return self.values.clone()
-
-    def normal(self, shape, std, device=None, dtype=None):
-        raise AssertionError("the exponential mechanism draws no Gaussian")
-
-    def integer(self, bits):
-        raise AssertionError("the exponential mechanism draws no integer")
 
 
 def draws(scores, sensitivity, epsilon, randomness, n):

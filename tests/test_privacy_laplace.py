@@ -8,36 +8,17 @@ import numpy as np
 import pytest
 import torch
 from dp_accounting.pld import privacy_loss_distribution as pld
+from fixed_uniforms import FixedUniforms
 from scipy.integrate import quad
 from scipy.stats import kstest, laplace
 
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import PrivacyLedger, PureDPEvent
 from dpgraph.privacy.laplace import centred_uniform, laplace_event, laplace_noise, laplace_release
-from dpgraph.privacy.randomness import GeneratorRandomness, SecretRandomness
+from dpgraph.privacy.randomness import GeneratorRandomness
 from dpgraph.privacy.spend import Budget
 
 DELTA = 1e-5
-
-
-class FixedUniforms(SecretRandomness):
-    """A source whose uniforms are given: the noise must be a function of them alone."""
-
-    mode = "reproducible"
-
-    def __init__(self, values):
-        self.values, self.calls = torch.tensor(values, dtype=torch.float64), 0
-
-    def uniform(self, shape, device=None):
-        self.calls += 1
-        assert tuple(shape) == tuple(self.values.shape)
-        return self.values.clone()
-
-    def normal(self, shape, std, device=None, dtype=None):
-        raise AssertionError("the Laplace mechanism draws no Gaussian")
-
-    def integer(self, bits):
-        raise AssertionError("the Laplace mechanism draws no integer")
 
 
 @pytest.mark.parametrize("scale", [0.05, 1.0, 7.5])
