@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
-from torch_geometric.utils import erdos_renyi_graph
+from torch_geometric.utils import erdos_renyi_graph, to_undirected
+
+from dpgraph.graphops import simple_pairs
 
 
 def star(n: int = 30) -> torch.Tensor:
@@ -27,3 +31,15 @@ def random_with_hubs(n: int = 40) -> torch.Tensor:
 
 
 HUB_GRAPHS = (star, two_joined_hubs, random_with_hubs)
+
+def messy(edge_index: torch.Tensor) -> torch.Tensor:
+    """``edge_index`` as an input may come: both directions, every edge repeated, and a self-loop at node 3."""
+    return torch.cat([to_undirected(edge_index), edge_index, torch.tensor([[3], [3]])], 1)
+
+
+def edge_deletions(edge_index: torch.Tensor, num_nodes: int) -> Iterator[tuple[int, int, torch.Tensor]]:
+    """``(u, w, edge_index without u-w)`` for every simple edge u < w, every copy of it in either direction removed."""
+    pairs = simple_pairs(edge_index, num_nodes)
+    for u, w in pairs.t().tolist():
+        src, dst = edge_index
+        yield u, w, edge_index[:, ~(((src == u) & (dst == w)) | ((src == w) & (dst == u)))]
