@@ -21,7 +21,7 @@ def _with(config: dict, **sections) -> dict:
 
 def test_every_dataset_declares_its_modality_and_units():
     kinds = {name: (DATASETS.get(name).modality, DATASETS.get(name).units) for name in DATASETS.names()}
-    assert kinds["cora"] == ("graph", ("node", "edge"))
+    assert kinds["cora"] == ("graph", ("node", "edge", "attributes"))
     assert kinds["mnist-5k"] == ("image", ("example",))
     assert kinds["digits"] == ("image", ("example",))
 

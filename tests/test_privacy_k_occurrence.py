@@ -8,6 +8,7 @@ from dp_accounting.rdp import compute_epsilon as dpa_rdp_to_epsilon
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opacus.accountants.analysis.rdp import compute_rdp
+from privacy_reference import closed_form_gaussians_epsilon
 
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy import (
@@ -72,10 +73,14 @@ def test_matches_paper_form_computed_independently(event, pmf):
 
 @pytest.mark.parametrize("k", [1, 3, 10])
 def test_full_batch_is_the_gaussian_with_sensitivity_2k(k):
-    expected = compute_epsilon(SelfComposedEvent(GaussianEvent(8.0 / (2 * k)), 50), DELTA, "rdp")
-    for step in (fixed(8.0, k, 40, 40), poisson(8.0, k, 40, 1.0)):
-        np.testing.assert_allclose(rdp_curve(step), rdp_curve(GaussianEvent(8.0 / (2 * k))), rtol=1e-12)
-        assert compute_epsilon(SelfComposedEvent(step, 50), DELTA) == pytest.approx(expected, rel=1e-12)
+    """RDP: the same curve; auto: the exact Gaussian (closed form), below the RDP conversion."""
+    through_rdp = compute_epsilon(SelfComposedEvent(GaussianEvent(40.0 / (2 * k)), 50), DELTA, "rdp")
+    exact = closed_form_gaussians_epsilon([40.0 / (2 * k)] * 50, DELTA)
+    for step in (fixed(40.0, k, 40, 40), poisson(40.0, k, 40, 1.0)):
+        np.testing.assert_allclose(rdp_curve(step), rdp_curve(GaussianEvent(40.0 / (2 * k))), rtol=1e-12)
+        assert compute_epsilon(SelfComposedEvent(step, 50), DELTA, "rdp") == pytest.approx(through_rdp, rel=1e-12)
+        assert compute_epsilon(SelfComposedEvent(step, 50), DELTA) == pytest.approx(exact, rel=1e-9)
+    assert exact < through_rdp
 
 
 @pytest.mark.parametrize(("sigma", "q"), [(2.0, 0.01), (4.0, 0.1), (1.5, 0.3)])

@@ -87,8 +87,6 @@ def test_ego_refuses_graphs_that_break_the_degree_promise():
     edge_index = random_graph(20, 0.5, 1)
     with pytest.raises(DPGraphError, match="max_degree"):
         ego_subgraphs(edge_index, 20, torch.arange(5), 1, 3, GeneratorRandomness.seeded(0), max_degree=2)
-    with pytest.raises(DPGraphError, match="promise"):
-        ego_subgraphs(edge_index, 20, torch.arange(5), 1, 3, GeneratorRandomness.seeded(0))
     with pytest.raises(ValueError, match="distinct"):
         ego_subgraphs(edge_index, 20, torch.tensor([1, 1]), 0, 3, GeneratorRandomness.seeded(0))
 
@@ -126,8 +124,26 @@ def test_sampler_params_refuse_unstable_samplers_in_private_runs():
     with pytest.raises(DPGraphError, match="not node-stable"):
         SamplerParams(kind="random-walk").check_private(path, 4)
     SamplerParams(kind="ego", hops=1, max_degree=4).check_private(path, 4)
-    with pytest.raises(ValueError, match="max_degree"):
-        SamplerParams(kind="ego", hops=1)
+    with pytest.raises(DPGraphError, match="max_degree"):
+        SamplerParams(kind="ego", hops=1).check_private(path, 4)
+
+
+def test_attributes_unit_accepts_every_sampler_without_a_promise():
+    """Public edges: no node-stability or degree promise is needed, and K is the set's observed maximum."""
+    star = torch.stack([torch.zeros(30, dtype=torch.long), torch.arange(1, 31)])
+    for params in (SamplerParams(kind="random-walk", occurrence_bound=3), SamplerParams(kind="ego", hops=1)):
+        assert params.node_unit_problem() is not None  # refused under the node unit ...
+        params.check_private(star, 31, "attributes")  # ... accepted under the attributes unit
+        result = params.build(star, 31, torch.arange(31), GeneratorRandomness.seeded(0), "attributes")
+        observed = int(result.occurrences(31).max())
+        assert result.occurrence_bound == observed >= 2
+        assert result.accounting_occurrences("attributes") == observed
+    ego = SamplerParams(kind="ego", hops=1, fanout=40)
+    hub_rows = ego.build(star, 31, torch.arange(31), GeneratorRandomness.seeded(0), "attributes")
+    assert hub_rows.occurrence_bound == 31  # the hub is in every leaf's ego net and its own
+    single = SamplerParams().build(star, 31, torch.arange(31), GeneratorRandomness.seeded(0), "attributes")
+    assert single.singleton and single.accounting_occurrences("attributes") == 1
+    assert single.accounting_occurrences("node") is None  # add/remove of a one-node row: plain DP-SGD
 
 
 def test_degree_promise_refusal_names_the_promise_and_no_private_number():

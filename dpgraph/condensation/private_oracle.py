@@ -1,4 +1,4 @@
-"""The DP gradient oracle: per-class noisy sums of clipped per-unit gradients (node-level DP).
+"""The DP gradient oracle: per-class noisy sums of clipped per-unit gradients (node- or attribute-level DP).
 
 Each query is one step of Poisson-subsampled DP-SGD with the class label as a routing key: every unit (a real
 training node, or the subgraph rooted at one) enters with probability ``q``; its gradient ``g_i`` (of the loss of
@@ -10,9 +10,11 @@ class; every class block gets N(0, (sigma C)^2) noise per coordinate. The oracle
   edge is read. One node touches one block by at most ``C``: add/remove sensitivity ``C``, and a query is
   ``PoissonSampledEvent(q, GaussianEvent(sigma))``.
 - Subgraph units (``occurrences=K``): a unit's row is computed from its rooted subgraph only (e.g. the root's
-  propagated features), built by a node-stable sampler in which a node occurs in at most K units. Removing a node
-  changes at most K units, each moving its class block by at most ``2C``: the K-occurrence event of
-  :mod:`dpgraph.privacy.k_occurrence` (as for subgraph DP-SGD).
+  propagated features), built by a node-stable sampler in which a node occurs in at most K units (or, under the
+  attributes unit, by any sampler of the public edges). Removing a node (or replacing its attributes) changes at
+  most K units, each moving the class blocks by at most ``2C`` (its gradient leaves one block and the new one
+  enters a block, perhaps another): the K-occurrence event of :mod:`dpgraph.privacy.k_occurrence` (as for subgraph
+  DP-SGD). One-node units under the replace-one attributes unit are this case with K = 1.
 
 ``T`` queries compose to ``SelfComposedEvent(step, T)`` (``UnitSampling.event``).
 """

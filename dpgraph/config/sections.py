@@ -58,7 +58,7 @@ class PrivacySection(StrictModel):
 
     epsilon: float | None = Field(gt=0)
     delta: float = Field(default=1e-5, gt=0, lt=1)
-    unit: Literal["node", "edge", "example"] = "node"
+    unit: Literal["node", "edge", "attributes", "example"] = "node"
     accountant: Literal["auto", "analytic-gaussian", "pld", "prv", "rdp"] = "auto"
     split: dict[str, float] | None = None
     randomness: Literal["secret", "secure", "reproducible"]

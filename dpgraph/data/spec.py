@@ -53,8 +53,9 @@ class DatasetSpec:
     num_classes: Callable[[Any], int]
     present: Callable[[Path], bool | None]
     modality: str = "graph"
-    #: privacy units this data has (graph: a node with its features, label and edges, and an edge; image: an example)
-    units: tuple[str, ...] = ("node", "edge")
+    #: privacy units this data has (graph: a node with its features, label and edges, an edge, and one node's
+    #: attributes with the structure public; image: an example)
+    units: tuple[str, ...] = ("node", "edge", "attributes")
 
 
 class NoParams(StrictModel):

@@ -3,7 +3,7 @@ operators, propagation, receptive fields, per-node feature transforms, class sum
 nothing else in dpgraph but its errors."""
 
 from dpgraph.graphops.adjacency import sparse_adjacency
-from dpgraph.graphops.class_sums import normalized_class_sums
+from dpgraph.graphops.class_sums import class_sums, normalized_class_sums
 from dpgraph.graphops.conv_operators import gcn_operator, mean_operator
 from dpgraph.graphops.degrees import simple_degrees
 from dpgraph.graphops.features import prepare_features, unit_rows
@@ -21,6 +21,7 @@ __all__ = [
     "gcn_operator",
     "identity_adjacency",
     "mean_operator",
+    "class_sums",
     "normalized_class_sums",
     "normalized_dense",
     "normalized_sparse_adjacency",

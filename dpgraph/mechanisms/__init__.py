@@ -8,6 +8,8 @@ from dpgraph.mechanisms import (  # noqa: F401  (registration side effect)
     dp_sbm,
     edge_bter,
     edge_dp1k,
+    edge_link_generator,
+    edge_privgraph,
     edge_tmf,
     real,
 )

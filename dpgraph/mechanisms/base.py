@@ -127,8 +127,10 @@ class Mechanism(ABC):
         if self.private is False and privacy.private:
             raise DPGraphError(f"method '{self.name}' is not private: set privacy.epsilon: null to run it")
         if privacy.private and privacy.unit not in self.units:
+            hint = (" (node-level DP implies edge-level DP at the same epsilon)"
+                    if privacy.unit == "edge" and "node" in self.units else "")
             raise DPGraphError(f"method '{self.name}' supports privacy.unit {' or '.join(self.units)}, not "
-                               f"'{privacy.unit}' (node-level DP implies edge-level DP at the same epsilon)")
+                               f"'{privacy.unit}'{hint}")
         if privacy.private and privacy.split is not None and set(privacy.split) != set(self.stages):
             raise DPGraphError(f"privacy.split must name exactly the stages of '{self.name}': "
                                f"{', '.join(self.stages)} (got {', '.join(privacy.split) or 'none'})")

@@ -1,9 +1,11 @@
-"""`dp-centroid`: the trivial node-level DP floor, one released node per class.
+"""`dp-centroid`: the trivial DP floor, one released node per class.
 
-Privacy unit: node (add/remove one node with its features, label and edges). Only labelled training nodes are
-read; edges are not read at all. Each node's feature vector is scaled to unit L2 norm (a per-node transform),
-and the per-class sums S_c = sum_{u in L_c} x_u / ||x_u||_2 form a [C, F] matrix whose L2 (Frobenius)
-sensitivity is 1: one node changes one row by a vector of norm <= 1. One Gaussian release of S (stage `sums`,
+Privacy unit: node (add/remove one node with its features, label and edges) or attributes (replace one node's
+features and label; edges public). Only labelled training nodes are read; edges are not read at all. Each node's
+feature vector is scaled to unit L2 norm (a per-node transform), and the per-class sums
+S_c = sum_{u in L_c} x_u / ||x_u||_2 form a [C, F] matrix whose L2 (Frobenius) sensitivity is 1 under add/remove
+(one node changes one row by a vector of norm <= 1) and 2 under replace-one (one unit vector leaves its row, another
+enters a row: :func:`~dpgraph.privacy.units.sum_sensitivity`). One Gaussian release of S (stage `sums`,
 recorded as GaussianEvent(sigma), sigma calibrated to the whole budget). Class counts are not released: the
 classifiers downstream only use the centroid directions, which S_c already gives.
 
@@ -24,6 +26,7 @@ from dpgraph.data.graph import GraphDataset
 from dpgraph.graphops import normalized_class_sums
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.privacy.units import sum_sensitivity
 from dpgraph.releases import GraphRelease
 
 
@@ -35,7 +38,7 @@ class DPCentroidParams(StrictModel):
 class DPCentroid(Mechanism):
     name = "dp-centroid"
     Params = DPCentroidParams
-    units = ("node",)
+    units = ("node", "attributes")
     private = None
     releases = GraphRelease
     stages = ("sums",)
@@ -46,6 +49,6 @@ class DPCentroid(Mechanism):
         labelled = d.train_mask & (d.y >= 0)
         sums = normalized_class_sums(d.x[labelled], d.y[labelled], c)
         if context.private:
-            sums = context.gaussian("sums", sums, 1.0)
+            sums = context.gaussian("sums", sums, sum_sensitivity(context.privacy.unit, 1.0))
         return GraphRelease(Data(x=sums.clamp_min(0.0).float(), edge_index=torch.zeros(2, 0, dtype=torch.long),
                                  y=torch.arange(c), num_nodes=c))

@@ -6,18 +6,26 @@ features X' and (non-private ``adjacency: mlp``) GCond's generated edges. Each o
 model (SGC linear layer or MLP) and runs ``matching_steps`` updates of X' against the real per-class gradients
 (asked once per outer step when the model is not trained in between, ``model_steps: 0``).
 
-Private mode (privacy unit: node; only the labelled training nodes are read, each alone, no edge is read):
+Private mode, privacy unit ``node`` (only the labelled training nodes are read, each alone, no edge is read) or
+``attributes`` (one node's features and label replaced; the edges are public, so subgraph units may be built from
+them with any sampler):
 
 - stage ``init`` (``init: class-means``): the per-class sums of unit-L2 features, S_c = sum_{u in c} x_u/||x_u||,
-  add/remove L2 sensitivity 1, one Gaussian release (``GaussianEvent``); X' starts as jittered copies of
-  max(S_c + noise, 0) (:func:`~dpgraph.condensation.init.jittered_copies`; the jitter is public noise).
-  With ``init: random`` X' is public Gaussian noise and this stage records nothing.
+  L2 sensitivity 1 under add/remove (node) and 2 under replace-one (attributes: one unit vector leaves its class,
+  another enters; :func:`~dpgraph.privacy.units.sum_sensitivity`), one Gaussian release (``GaussianEvent``); X'
+  starts as jittered copies of max(S_c + noise, 0) (:func:`~dpgraph.condensation.init.jittered_copies`; the jitter
+  is public noise). ``init: unit-means``: the per-class sums of the oracle's unit rows instead (below: with subgraph
+  units, the roots' propagated features), L2 sensitivity 1 for add/remove one-node units and 2K when a neighbour
+  modifies at most K units (:func:`~dpgraph.privacy.units.rows_sum_sensitivity`). With ``init: random`` X' is
+  public Gaussian noise and this stage records nothing.
 - stage ``match``: :class:`~dpgraph.condensation.private_oracle.NoisyClassGradients` over the units of
-  ``sampler`` (node-stable ``ego`` only). ``hops: 0`` (default): one unit per labelled training node, its unit-L2
-  features, no edge read; each query is a Poisson-subsampled Gaussian step with rate ``sample_rate``, clip
-  ``clip_norm`` and sensitivity ``clip_norm``. ``hops >= 1`` (graphs with a public ``max_degree`` promise): one unit
-  per rooted ego subgraph, its row the root's ``k``-step propagated unit-L2 features within the subgraph (rescaled to
-  unit norm), and the K-occurrence event. ``sigma`` is calibrated over the exact number of queries
+  ``sampler``. ``hops: 0`` (default): one unit per labelled training node, its unit-L2 features, no edge read; each
+  query is a Poisson-subsampled Gaussian step with rate ``sample_rate`` and clip ``clip_norm``: add/remove with
+  sensitivity ``clip_norm`` (node), or the K-occurrence step with K = 1 (attributes: the replaced node's row is
+  modified, by up to ``2 clip_norm``). Subgraph units (node unit: ``ego`` with ``hops >= 1`` and a public
+  ``max_degree`` promise; attributes unit: also ``ego`` without a promise, or ``random-walk``): one unit per rooted
+  subgraph, its row the root's ``k``-step propagated unit-L2 features within the subgraph (rescaled to unit norm),
+  and the K-occurrence event with K from the sampler. ``sigma`` is calibrated over the exact number of queries
   (:attr:`DPGCondParams.queries`), on top of the ``init`` event, and the composed event is recorded.
 
 The synthetic adjacency is the identity (a learnt adjacency would need real structure, which no query reveals).
@@ -52,6 +60,7 @@ from dpgraph.dpsgd.losses import row_cross_entropy
 from dpgraph.dpsgd.unit_sampling import UnitSampling
 from dpgraph.errors import DPGraphError
 from dpgraph.graphops import (
+    class_sums,
     normalized_class_sums,
     normalized_sparse_adjacency,
     prepare_features,
@@ -62,6 +71,7 @@ from dpgraph.graphops import (
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.privacy.randomness import SecretRandomness
+from dpgraph.privacy.units import rows_sum_sensitivity, sum_sensitivity
 from dpgraph.releases import GraphRelease
 from dpgraph.sampling.params import SamplerParams, training_roots
 
@@ -77,7 +87,7 @@ class DPGCondParams(StrictModel):
     nodes_per_class: int = Field(default=10, ge=1)
     ratio: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False)
     adjacency: Literal["identity", "mlp"] = "identity"
-    init: Literal["class-means", "random", "real-sample"] = "class-means"
+    init: Literal["class-means", "unit-means", "random", "real-sample"] = "class-means"
     init_jitter: float = Field(default=0.1, ge=0, allow_inf_nan=False)
     model: Literal["sgc", "mlp"] = "sgc"
     hidden: int = Field(default=256, ge=1)
@@ -123,7 +133,7 @@ class DPGCondParams(StrictModel):
 class DPGCond(Mechanism):
     name = "dp-gcond"
     Params = DPGCondParams
-    units = ("node",)
+    units = ("node", "attributes")
     private = None
     releases = GraphRelease
     stages = ("init", "match")
@@ -145,31 +155,34 @@ class DPGCond(Mechanism):
         super().check(privacy, graph, params)
         if not privacy.private:
             return
-        params.sampler.check_private(graph.data.edge_index, graph.num_nodes)
+        params.sampler.check_private(graph.data.edge_index, graph.num_nodes, privacy.unit)
         if params.init == "real-sample":
             raise DPGraphError("method.init: real-sample copies real features into the release; private runs need "
                                "init: class-means (DP class sums) or init: random")
         if params.adjacency != "identity":
-            raise DPGraphError("method.adjacency: mlp needs the real graph's structure, which the node-level DP "
-                               "oracle does not read; private runs need adjacency: identity")
+            raise DPGraphError("method.adjacency: mlp learns edges from exact gradients over the real graph, which "
+                               "the DP oracle does not give; private runs need adjacency: identity")
 
     def release(self, graph: GraphDataset, params: DPGCondParams, context: ReleaseContext) -> GraphRelease:
         d, gen, device = graph.data, context.public, context.device
         labelled = d.train_mask & (d.y >= 0)
-        synthetic = SyntheticGraph(self._initial_features(graph, labelled, params, context), params.counts(graph),
-                                   gen, adjacency=params.adjacency).to(device)
+        units = None
+        if context.private or params.init == "unit-means":
+            units = self._private_units(graph, params, context.secret, context.privacy.unit)
+        synthetic = SyntheticGraph(self._initial_features(graph, labelled, params, context, units),
+                                   params.counts(graph), gen, adjacency=params.adjacency).to(device)
         spend = None
         if not context.private:
             adj = normalized_sparse_adjacency(d.edge_index, graph.num_nodes)
             real_x = propagate(prepare_features(d.x, True), adj, params.k)
             oracle = ExactClassGradients(real_x.to(device), d.y.to(device), labelled.to(device))
         else:
-            units, unit_y, occurrences = self._private_units(graph, params, context.secret)
-            sampling = UnitSampling(units.size(0), sample_rate=params.sample_rate, occurrences=occurrences)
+            rows, unit_y, occurrences = units
+            sampling = UnitSampling(rows.size(0), sample_rate=params.sample_rate, occurrences=occurrences)
             spend = context.spend("match", lambda sigma: sampling.event(sigma, params.queries))
             gradient_sum = PrivateGradientSum(row_cross_entropy, sampling, params.clip_norm, spend.noise_multiplier,
                                               context.secret, max_calls=params.queries)
-            noisy = NoisyClassGradients(units.to(device), unit_y.to(device), graph.num_classes, gradient_sum)
+            noisy = NoisyClassGradients(rows.to(device), unit_y.to(device), graph.num_classes, gradient_sum)
             oracle = noisy if params.model_steps else OncePerModel(noisy)
         condense(oracle, synthetic, params.settings(), gen, progress=context.progress)
         if spend is not None:
@@ -177,30 +190,39 @@ class DPGCond(Mechanism):
         return GraphRelease(synthetic.to_data().cpu())
 
     @staticmethod
-    def _private_units(graph: GraphDataset, params: DPGCondParams,
-                       randomness: SecretRandomness) -> tuple[Tensor, Tensor, int | None]:
-        """The oracle's unit rows, their root labels, and K (None for one-node units): see the module docstring."""
+    def _private_units(graph: GraphDataset, params: DPGCondParams, randomness: SecretRandomness,
+                       unit: str) -> tuple[Tensor, Tensor, int | None]:
+        """The oracle's unit rows, their root labels, and how a query over them is accounted
+        (:meth:`SubgraphSet.accounting_occurrences`: None for add/remove one-node units, else K)."""
         d = graph.data
-        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), randomness)
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), randomness, unit)
+        occurrences = subgraphs.accounting_occurrences(unit)
         if subgraphs.singleton:
             roots = subgraphs.nodes[:, 0]
-            return unit_rows(d.x[roots].float()), d.y[roots], None
+            return unit_rows(d.x[roots].float()), d.y[roots], occurrences
         batch = subgraphs.dense_batch(unit_rows(d.x.float()), d.edge_index, d.y)
         rows = unit_rows(propagate_roots(batch.x, batch.adj, batch.root, params.k))
-        return rows, batch.y, subgraphs.occurrence_bound
+        return rows, batch.y, occurrences
 
     @staticmethod
-    def _initial_features(graph: GraphDataset, labelled: Tensor, params: DPGCondParams,
-                          context: ReleaseContext) -> Tensor:
-        """X' before matching: public noise, real rows (non-private only), or jittered copies of the class sums
-        (Gaussian release, stage ``init``, in private runs; exact otherwise)."""
+    def _initial_features(graph: GraphDataset, labelled: Tensor, params: DPGCondParams, context: ReleaseContext,
+                          units: tuple[Tensor, Tensor, int | None] | None) -> Tensor:
+        """X' before matching: public noise, real rows (non-private only), or jittered copies of the class sums of
+        the unit-L2 features or of the oracle's ``units`` (Gaussian release, stage ``init``, in private runs; exact
+        otherwise)."""
         d, gen = graph.data, context.public
         counts = params.counts(graph)
         if params.init == "random":
             return random_features(counts, graph.num_features, gen)
         if params.init == "real-sample":
             return real_sample_features(d.x, d.y, labelled, counts, gen)
-        sums = normalized_class_sums(d.x[labelled], d.y[labelled], graph.num_classes)
+        if params.init == "unit-means":
+            rows, unit_y, occurrences = units
+            sums = class_sums(rows.double(), unit_y, graph.num_classes)
+            sensitivity = rows_sum_sensitivity(occurrences)
+        else:
+            sums = normalized_class_sums(d.x[labelled], d.y[labelled], graph.num_classes)
+            sensitivity = sum_sensitivity(context.privacy.unit, 1.0)
         if context.private:
-            sums = context.gaussian("init", sums, 1.0)
+            sums = context.gaussian("init", sums, sensitivity)
         return jittered_copies(sums, counts, params.init_jitter, gen)

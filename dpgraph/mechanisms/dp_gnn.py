@@ -1,10 +1,14 @@
 """`dp-gnn`: a GNN trained directly with node-level DP-SGD on sampled subgraphs (a released model, not a graph).
 
-Privacy unit: node. Roots are the labelled training nodes (the split is public); the sampler must be node-stable
-(``sampler.kind: ego``). Each step: Poisson selection of subgraphs at rate ``q``, one gradient per subgraph, clipped
-to ``C``, summed, Gaussian noise of std ``sigma C`` (:class:`~dpgraph.dpsgd.DPSGDEngine`). Event, stage ``train``:
-one-node subgraphs (``hops: 0``) are plain add/remove DP-SGD, ``SelfComposed(PoissonSampled(q, Gaussian(sigma)),
-T)``; ``hops >= 1`` is the K-occurrence step of :mod:`dpgraph.privacy.k_occurrence` with K from the sampler,
+Privacy unit: node, or attributes (one node's features and label replaced; the edges public). Roots are the
+labelled training nodes (the split is public). Under the node unit the sampler must be node-stable (``sampler.kind:
+ego``); under the attributes unit any sampler is sound (``random-walk`` included), since it reads only the public
+edges (:mod:`dpgraph.sampling.subgraphs`). Each step: Poisson selection of subgraphs at rate ``q``, one gradient per
+subgraph, clipped to ``C``, summed, Gaussian noise of std ``sigma C`` (:class:`~dpgraph.dpsgd.DPSGDEngine`). Event,
+stage ``train``: one-node subgraphs (``hops: 0``) under the node unit are plain add/remove DP-SGD,
+``SelfComposed(PoissonSampled(q, Gaussian(sigma)), T)``; otherwise (larger subgraphs, or the replace-one
+attributes unit, where a neighbour modifies rows instead of removing one) the K-occurrence step of
+:mod:`dpgraph.privacy.k_occurrence` with K from the sampler (:meth:`SubgraphSet.accounting_occurrences`),
 composed T times. ``sigma`` is calibrated to the whole budget. Features are scaled to unit L2 norm per node (no
 shared statistic), so a linear layer's per-subgraph gradient norm is at most about ``sqrt(2)``. ``epsilon: null``
 trains the same way without clipping or noise (the reference).
@@ -62,17 +66,17 @@ def build_dense_model(params: DPGNNParams, num_features: int, num_classes: int,
     return model
 
 
-def unit_sampling(subgraphs: SubgraphSet, params: DPGNNParams) -> UnitSampling:
-    """Poisson selection at ``sample_rate``: plain DP-SGD for one-node subgraphs, K-occurrence otherwise."""
-    occurrences = None if subgraphs.singleton else subgraphs.occurrence_bound
-    return UnitSampling(len(subgraphs), sample_rate=params.sample_rate, occurrences=occurrences)
+def unit_sampling(subgraphs: SubgraphSet, params: DPGNNParams, unit: str) -> UnitSampling:
+    """Poisson selection at ``sample_rate``, accounted as :meth:`SubgraphSet.accounting_occurrences` says."""
+    return UnitSampling(len(subgraphs), sample_rate=params.sample_rate,
+                        occurrences=subgraphs.accounting_occurrences(unit))
 
 
 @MECHANISMS.register("dp-gnn")
 class DPGNN(Mechanism):
     name = "dp-gnn"
     Params = DPGNNParams
-    units = ("node",)
+    units = ("node", "attributes")
     private = None
     releases = NodeClassifierRelease
     stages = ("train",)
@@ -90,14 +94,14 @@ class DPGNN(Mechanism):
     def check(self, privacy, graph, params: DPGNNParams) -> None:  # type: ignore[override]
         super().check(privacy, graph, params)
         if privacy.private:
-            params.sampler.check_private(graph.data.edge_index, graph.num_nodes)
+            params.sampler.check_private(graph.data.edge_index, graph.num_nodes, privacy.unit)
 
     def release(self, graph: GraphDataset, params: DPGNNParams, context: ReleaseContext) -> NodeClassifierRelease:
-        d, private = graph.data, context.private
-        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), context.secret)
+        d, private, unit = graph.data, context.private, context.privacy.unit
+        subgraphs = params.sampler.build(d.edge_index, graph.num_nodes, training_roots(d), context.secret, unit)
         x = unit_rows(d.x.float())
         batch_all = subgraphs.dense_batch(x, d.edge_index, d.y).to(context.device)
-        sampling = unit_sampling(subgraphs, params)
+        sampling = unit_sampling(subgraphs, params, unit)
         spend = context.spend("train", lambda sigma: sampling.event(sigma, params.steps)) if private else None
         model = build_dense_model(params, graph.num_features, graph.num_classes, context.public).to(context.device)
         gradient_sum = PrivateGradientSum(root_cross_entropy, sampling,

@@ -2,7 +2,9 @@
 
 ``GaussianEvent(s)`` is ``(s, 1)`` and ``PoissonSampledEvent(q, GaussianEvent(s))`` is ``(s, q)``. Poisson
 sampling with ``q = 1`` and sampling without replacement with ``m = n`` keep every unit, so they are their inner
-event. Self-composition multiplies counts, composition adds them (:func:`leaf_counts`, shared with the accounting
+event. A K-occurrence subgraph step that keeps every subgraph (``q = 1`` or ``B = N``) moves the noisy sum by at most
+``2KC`` surely, so it is exactly ``GaussianEvent(s / (2K))`` (:mod:`dpgraph.privacy.k_occurrence`).
+Self-composition multiplies counts, composition adds them (:func:`leaf_counts`, shared with the accounting
 of pure-DP events). Any other event has no such form.
 
 Plain Gaussians compose exactly: ``s``-noise Gaussians are ``1/s``-GDP and ``mu_i``-GDP mechanisms compose
@@ -23,6 +25,7 @@ from dpgraph.privacy.events import (
     PrivacyEvent,
     SampledWithoutReplacementEvent,
     SelfComposedEvent,
+    SubgraphSampledGaussianEvent,
 )
 
 SampledGaussians = Counter[tuple[float, float]]  # {(noise_multiplier, sampling_probability): count}
@@ -43,7 +46,14 @@ def leaf_counts(event: PrivacyEvent, times: int = 1) -> Counter[PrivacyEvent]:
         return leaf_counts(event.event, times)
     if isinstance(event, SampledWithoutReplacementEvent) and event.sample_size == event.source_size:
         return leaf_counts(event.event, times)
+    if isinstance(event, SubgraphSampledGaussianEvent) and keeps_every_subgraph(event):
+        return Counter({GaussianEvent(event.noise_multiplier / (2 * event.occurrences)): times})
     return Counter({event: times})
+
+
+def keeps_every_subgraph(event: SubgraphSampledGaussianEvent) -> bool:
+    """Whether every step's batch is all N subgraphs (Poisson ``q = 1`` or fixed ``B = N``)."""
+    return event.sampling_probability == 1.0 or event.batch_size == event.num_subgraphs
 
 
 def sampled_gaussian(leaf: PrivacyEvent) -> tuple[float, float] | None:

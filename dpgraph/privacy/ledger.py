@@ -14,9 +14,8 @@ from typing import Any
 from dpgraph.errors import DPGraphError
 from dpgraph.privacy.epsilon import accounting_method, compute_epsilon
 from dpgraph.privacy.events import ComposedEvent, PrivacyEvent, check_event, event_from_dict
+from dpgraph.privacy.units import UNITS
 from dpgraph.privacy.validation import check_accountant, check_delta
-
-UNITS = ("node", "edge", "example")
 
 
 class PrivacyLedger:

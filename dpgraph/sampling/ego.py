@@ -17,10 +17,12 @@ each step along an edge of G. On a graph of maximum degree ``D`` at most ``sum_{
 ``K = min(N, sum_{i=0}^{hops} D^i)``. ``D`` must be PUBLIC: the caller promises it, and
 :func:`check_degree_promise` refuses a graph that breaks the promise (naming the promise, never the graph's degrees),
 before any private computation. The guarantee is node-level DP among graphs that keep the promise: the refusal
-itself reveals that one bit. ``hops = 0`` needs no promise (``K = 1``). The fan-out only bounds the size
-of a row, ``S = sum_{i<=hops} fanout^i``; it does not lower ``K``, since a node with many neighbours can be kept by
-all of them. (A cap on how often a node is kept would make removing one node free slots elsewhere and break node-
-stability; see :mod:`dpgraph.sampling.random_walk`.)
+itself reveals that one bit. ``hops = 0`` needs no promise (``K = 1``). Without a promise (``max_degree=None``),
+K is the set's observed maximum occurrence: a bound only where neighbours share the structure (the attributes unit,
+or a non-private run); :meth:`~dpgraph.sampling.params.SamplerParams.check_private` refuses it under the node
+unit. The fan-out only bounds the size of a row, ``S = sum_{i<=hops} fanout^i``; it does not lower ``K``, since a
+node with many neighbours can be kept by all of them. (A cap on how often a node is kept would make removing one
+node free slots elsewhere and break node-stability; see :mod:`dpgraph.sampling.random_walk`.)
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, 
                   randomness: SecretRandomness, max_degree: int | None = None) -> SubgraphSet:
     """The ego-net :class:`SubgraphSet` of ``roots`` (distinct node ids); see the module docstring.
 
-    ``hops >= 1`` needs ``max_degree`` (the public degree promise), checked by :func:`check_degree_promise`."""
+    With ``hops >= 1``, ``max_degree`` (the public degree promise) is checked by :func:`check_degree_promise` and
+    gives K; without it K is the observed maximum occurrence (module docstring)."""
     roots = torch.as_tensor(roots, dtype=torch.long, device=edge_index.device).flatten()
     if roots.numel() == 0 or roots.unique().numel() != roots.numel():
         raise ValueError("roots must be a non-empty list of distinct node ids")
@@ -93,9 +96,8 @@ def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, 
         raise ValueError(f"need hops >= 0 and fanout >= 1, got hops={hops}, fanout={fanout}")
     if hops == 0:
         return SubgraphSet(roots.unsqueeze(1), occurrence_bound=1, node_stable=True, sampler="ego")
-    if max_degree is None or max_degree < 1:
-        raise DPGraphError("an ego sampler with hops >= 1 needs a public degree promise: set sampler.max_degree")
-    check_degree_promise(edge_index, num_nodes, max_degree)
+    if max_degree is not None:
+        check_degree_promise(edge_index, num_nodes, max_degree)
     table = fanout_table(edge_index, num_nodes, fanout, randomness.integer(40))
     levels, frontier = [roots.unsqueeze(1)], roots.unsqueeze(1)
     for _ in range(hops):
@@ -104,6 +106,8 @@ def ego_subgraphs(edge_index: Tensor, num_nodes: int, roots: Tensor, hops: int, 
         frontier = nxt.flatten(1)
         levels.append(frontier)
     nodes = dedupe_rows(torch.cat(levels, dim=1))
+    if max_degree is None:
+        return SubgraphSet(nodes, occurrence_bound=1, node_stable=True, sampler="ego").with_observed_bound(num_nodes)
     bound = ego_occurrence_bound(hops, max_degree, roots.numel())
     result = SubgraphSet(nodes, occurrence_bound=bound, node_stable=True, sampler="ego")
     result.check_bound(num_nodes)

@@ -1,5 +1,5 @@
 """Random-walk-with-restart sampler with a hard occurrence cap ``K``. NOT node-stable: never use it with the
-K-occurrence accountant.
+K-occurrence accountant under the node unit; under the attributes unit (public edges) it is sound (below).
 
 Sampling. Every root sends ``walks_per_root`` walkers, all advanced together for ``walk_length`` steps; at each
 step a walker jumps back to its root with probability ``restart_prob``, otherwise it moves to a uniform
@@ -18,8 +18,12 @@ walks visit other nodes and take up those nodes' K slots, so the cap can drop su
 subgraph that never contained ``v`` and whose own walks did not change; the nodes it loses or gains change other
 rows in turn (a cascade). Hence "only the rows containing ``v`` differ" fails, and the privacy accounting of
 :mod:`dpgraph.privacy.k_occurrence` (which needs node-stability plus K) does not apply: the DP mechanisms use a
-node-stable sampler (:mod:`dpgraph.sampling.ego`). This sampler is offered for non-private training and for
-comparison only.
+node-stable sampler (:mod:`dpgraph.sampling.ego`).
+
+Why it is sound under the attributes unit. There the edges are public and identical in neighbouring datasets, and
+the walks and the cap read only the edges and the sampler's own randomness: both datasets get the same rows.
+Replacing one node's attributes therefore modifies exactly the rows that contain it, at most K of them, which is
+the precondition of :mod:`dpgraph.privacy.k_occurrence`.
 """
 
 from __future__ import annotations

@@ -4,13 +4,17 @@
 occurrence bound ``K`` it guarantees (every node id appears in at most K rows) and whether the sampler is
 *node-stable*: for a graph G and G' = G minus one node v, under the sampler's coupling of its randomness, only
 the rows that contain v differ. Node-stability plus ``K`` is exactly the precondition of the K-occurrence
-accountant (:mod:`dpgraph.privacy.k_occurrence`); ``singleton`` sets (S = 1, one row per node) are the
-one-example-per-unit case of plain DP-SGD.
+accountant (:mod:`dpgraph.privacy.k_occurrence`) under the node unit; ``singleton`` sets (S = 1, one row per node)
+are the one-example-per-unit case of plain DP-SGD.
+
+Under the attributes unit the edges are public and every sampler reads only them (and its own randomness), so
+neighbouring datasets share the whole set: replacing node v's attributes modifies exactly the rows that contain v,
+at most the set's observed maximum occurrence of them, whatever the sampler (node-stable or not).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -76,6 +80,19 @@ class SubgraphSet:
             "node_stable": self.node_stable,
             "nodes_covered": int((occ > 0).sum()),
         }
+
+    def with_observed_bound(self, num_nodes: int) -> SubgraphSet:
+        """This set with K = its observed maximum occurrence (at least 1): the bound of the attributes unit, where
+        neighbours share the set (module docstring)."""
+        observed = int(self.occurrences(num_nodes).max()) if len(self) else 0
+        return replace(self, occurrence_bound=max(observed, 1))
+
+    def accounting_occurrences(self, unit: str) -> int | None:
+        """What a DP-SGD step over these rows is accounted with: ``None`` (add/remove one row: plain Poisson DP-SGD)
+        for one-node rows under the node unit, where removing a node removes its own row only; otherwise ``K``
+        (a neighbour modifies at most K rows: the K-occurrence step), e.g. one-node rows under the replace-one
+        attributes unit (K = 1)."""
+        return None if self.singleton and unit == "node" else self.occurrence_bound
 
     def check_bound(self, num_nodes: int) -> None:
         """Raise if the observed maximum occurrence exceeds the promised bound (a sampler bug, never user error)."""
