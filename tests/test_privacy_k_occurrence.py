@@ -93,7 +93,7 @@ def test_single_occurrence_poisson_bounds_the_sampled_gaussian_with_half_the_noi
     np.testing.assert_allclose(curve, closed_form, rtol=1e-9)
     tight = compute_rdp(q=q, noise_multiplier=sigma / 2, steps=1, orders=list(RDP_ORDERS))
     assert np.all(curve >= tight * (1 - 1e-9))
-    bound = compute_epsilon(SelfComposedEvent(poisson(sigma, 1, 1000, q), 100), DELTA)
+    bound = compute_epsilon(SelfComposedEvent(poisson(sigma, 1, 1000, q), 100), DELTA, "rdp")
     assert bound >= compute_epsilon(
         SelfComposedEvent(PoissonSampledEvent(q, GaussianEvent(sigma / 2)), 100), DELTA, "rdp"
     )

@@ -3,8 +3,9 @@
 ``accountant="auto"`` (the default) takes the tightest method that applies: the exact analytic Gaussian if the
 whole composition is plain Gaussians, possibly with drawn Gaussians of one ``(q, s)`` (an exact binomial mixture,
 :mod:`dpgraph.privacy.drawn_gaussian`) or with pure-DP events whose summed losses take at most ``MAX_SUPPORT``
-values (:mod:`dpgraph.privacy.analytic`), else PLD if every event is a (Poisson-subsampled) Gaussian or an unsampled
-pure-DP event and its PLD is of bounded size, else RDP. ``accounting_method`` names the method so chosen.
+values (:mod:`dpgraph.privacy.analytic`), else PLD if every event is a (Poisson-subsampled) Gaussian, an unsampled
+pure-DP event or a Poisson K-occurrence step with K = 1 (replace-one, :mod:`dpgraph.privacy.pld`) and its PLD is of
+bounded size, else RDP. ``accounting_method`` names the method so chosen.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dpgraph.privacy.analytic import MAX_SUPPORT, loss_support
 from dpgraph.privacy.drawn_gaussian import drawn_gaussian_composition
 from dpgraph.privacy.events import PrivacyEvent, check_event
 from dpgraph.privacy.gaussians import is_plain_gaussian
-from dpgraph.privacy.pld import MAX_POINTS, pld_points
+from dpgraph.privacy.pld import MAX_POINTS, pld_points, replace_one_steps
 from dpgraph.privacy.pure import pure_and_gaussians
 from dpgraph.privacy.validation import check_accountant, check_delta
 
@@ -27,13 +28,14 @@ def accounting_method(event: PrivacyEvent, accountant: str = "auto") -> str:
         return accountant
     if drawn_gaussian_composition(event) is not None:
         return "analytic-gaussian"
-    split = pure_and_gaussians(event)
+    replace_one, rest = replace_one_steps(event)
+    split = pure_and_gaussians(rest)
     if split is None:
         return "rdp"
     pure, counts = split
-    if is_plain_gaussian(counts) and loss_support(pure.items()) <= MAX_SUPPORT:
+    if not replace_one and is_plain_gaussian(counts) and loss_support(pure.items()) <= MAX_SUPPORT:
         return "analytic-gaussian"
-    return "pld" if pld_points(counts, pure) <= MAX_POINTS else "rdp"
+    return "pld" if pld_points(counts, pure, replace_one) <= MAX_POINTS else "rdp"
 
 
 def compute_epsilon(event: PrivacyEvent, delta: float, accountant: str = "auto") -> float:

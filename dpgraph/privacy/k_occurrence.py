@@ -31,7 +31,9 @@ Special cases: fixed ``B = N`` (or poisson ``q = 1``) gives ``rho = K`` surely, 
 ``GaussianEvent(s / (2K))``. Poisson with ``K = 1`` gives ``log(1 - q + q e^{2a(a-1)/s^2}) / (a-1)``, which is
 at least (not equal to) the tight sampled-Gaussian RDP of opacus ``compute_rdp(q, s / 2)``.
 
-Limitations: an RDP upper bound through joint convexity, not a tight amplification analysis; no PLD or PRV. It is
+Limitations: an RDP upper bound through joint convexity, not a tight amplification analysis; no PLD or PRV for
+K >= 2 (a Poisson step with K = 1 is the replace-one subsampled Gaussian, which the PLD accountant takes exactly:
+:mod:`dpgraph.privacy.pld`). It is
 first-order in the sampling rate (the tight sampled-Gaussian RDP is second-order), so it is far looser than
 per-example DP-SGD: K = 1, q = 0.01, s = 4, 1000 steps, delta 1e-5 gives eps 10.2 here, 0.69 for opacus'
 sampled Gaussian at noise multiplier s / 2 (which is not itself a proven bound for this relation).

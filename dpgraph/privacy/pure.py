@@ -85,7 +85,8 @@ def require_pure_and_gaussians(event: PrivacyEvent, accountant: str) -> tuple[Pu
     if split is None:
         raise DPGraphError(
             f"the {accountant} accountant only handles (Poisson-subsampled) Gaussian and unsampled pure-DP events, "
-            "not sampling without replacement, K-occurrence subgraph steps, drawn Gaussians or "
+            "not sampling without replacement, K-occurrence subgraph steps (the pld accountant takes K = 1), drawn "
+            "Gaussians or "
             "subsampled compositions; use accountant 'rdp' (or 'auto', which picks the tightest that applies)"
         )
     return split
