@@ -157,3 +157,16 @@ def test_the_noiseless_ceiling_keeps_each_nodes_degree_and_the_class_mixing(stru
     assert abs(int(synthetic.sum()) - int(real.sum())) <= 0.02 * real.sum()
     y, train = graph.data.y, graph.data.train_mask
     assert abs(_train_homophily(released, y, train) - _train_homophily(graph.data, y, train)) < tolerance
+
+
+def test_deconvolved_degree_estimate_is_post_processing_with_the_same_ledger():
+    graph = _graph()
+    rounded, first = _release(graph, 1.0)
+    deconvolved, second = _release(graph, 1.0, degree_estimate="deconvolved")
+    assert first.budget.ledger.events == second.budget.ledger.events
+    real = degree_vector(graph.data.edge_index, graph.num_nodes).sum()
+    count = {name: degree_vector(data.edge_index, graph.num_nodes).sum() for name, data in
+             (("rounded", rounded), ("deconvolved", deconvolved))}
+    assert abs(count["deconvolved"] - real) < abs(count["rounded"] - real)  # clamping at 0 inflates the count
+    exact, _ = _release(graph, None, degree_estimate="deconvolved")  # the noiseless ceiling: rounding of exact values
+    assert torch.equal(exact.edge_index, _release(graph, None)[0].edge_index)

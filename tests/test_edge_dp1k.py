@@ -128,3 +128,16 @@ def test_degrees_track_the_real_ones_at_large_epsilon():
     assert errors[2] < 0.05  # sigma * sqrt(2) < 0.5: rounding recovers nearly every degree, wired nearly exactly
     assert errors[0] > 1.0  # at epsilon 1 the noise (std about 5) is visible
     assert math.isclose(_degrees(_run(graph, _context(200.0, secret=1)).edge_index, n).sum(), real.sum(), rel_tol=0.01)
+
+
+def test_deconvolved_degree_estimate_spends_the_same_and_keeps_the_edge_count():
+    graph, mechanism = _sbm_graph(), MECHANISMS.get("edge-dp1k")()
+    real = simple_degrees(graph.data).sum()
+    counts = {}
+    for estimate in ("rounded", "deconvolved"):
+        context = _context(1.0, secret=2)
+        released = mechanism.release(graph, mechanism.Params(degree_estimate=estimate), context).data
+        [(stage, event)] = context.budget.ledger.events  # post-processing only: the same single Gaussian
+        assert stage == "degrees" and isinstance(event, GaussianEvent)
+        counts[estimate] = _degrees(released.edge_index, graph.num_nodes).sum()
+    assert abs(counts["deconvolved"] - real) < abs(counts["rounded"] - real)  # clamping at 0 inflates the count

@@ -1,6 +1,6 @@
 """edge-link-generator: the ledger against opacus and dp_accounting, the refused unit, selection and noise from the
 secret stream, per-example gradient isolation by deleting every edge of graphs with hubs, the count's sensitivity,
-and the generated edge count."""
+and the generated edge count; with noisy degrees: the composed ledger, the secret noise, the kept targets."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from dpgraph.dpsgd.per_sample import per_unit_gradients
 from dpgraph.errors import DPGraphError
 from dpgraph.graphops import simple_pairs
 from dpgraph.mechanisms import MECHANISMS, ReleaseContext
+from dpgraph.mechanisms.edge_dp1k import degree_vector
 from dpgraph.mechanisms.edge_link_generator import COUNT_SENSITIVITY
 from dpgraph.mechanisms.link_scorer import LinkScorer, link_unit_loss, link_units, negative_table, sample_scored_edges
 from dpgraph.privacy import GaussianEvent, PoissonSampledEvent, PrivacyLedger, PureDPEvent, SelfComposedEvent
@@ -28,7 +29,7 @@ from dpgraph.privacy.randomness import GeneratorRandomness, SecretRandomness
 
 C = 3
 CPU = torch.device("cpu")
-FAST = {"steps": 15, "sample_rate": 0.2, "svd_rank": 8, "hidden": 16, "embedding": 8}
+FAST = {"degrees": "none", "steps": 15, "sample_rate": 0.2, "svd_rank": 8, "hidden": 16, "embedding": 8}
 
 
 def _graph(num_nodes: int = 300) -> GraphDataset:
@@ -167,3 +168,37 @@ def test_the_noiseless_scorer_learns_the_class_mixing():
     assert simple_pairs(released.edge_index, graph.num_nodes).size(1) == simple_pairs(graph.data.edge_index,
                                                                                         graph.num_nodes).size(1)
     assert _homophily(released, graph.data.y) > 0.6  # real: about 0.9; uniform pairs: 1/3
+
+
+def test_noisy_degrees_are_a_gaussian_stage_before_training_and_compose_to_the_closed_form():
+    _, context = _release(_graph(), 1.0, degrees="noisy")
+    ledger = context.budget.ledger
+    assert [stage for stage, _ in ledger.events] == ["degrees", "train"]  # no count: the degree sum gives it
+    (_, degrees), (_, train) = ledger.events
+    sigma = train.event.event.noise_multiplier
+    assert isinstance(degrees, GaussianEvent)
+    reference = dp_accounting_pld_epsilon([degrees.noise_multiplier], [(sigma, 0.2, 15)], 1e-5)
+    assert ledger.epsilon() == pytest.approx(reference, rel=1e-6) and 0.99 <= ledger.epsilon() <= 1.0
+    alone = PrivacyLedger(delta=1e-5, unit="edge")
+    alone.record("degrees", degrees)  # the degrees stage alone meets its cumulative target 0.05 + 0.55
+    assert 0.99 * 0.6 <= alone.epsilon() <= 0.6
+
+
+def test_noisy_degree_noise_comes_from_the_secret_stream_and_num_edges_is_refused():
+    graph = _graph()
+    first, context = _release(graph, 1.0, degrees="noisy")
+    assert context.secret.calls["normal"] == 1 + 4 * FAST["steps"]  # the degree vector, then DP-SGD
+    same, _ = _release(graph, 1.0, degrees="noisy")
+    other, _ = _release(graph, 1.0, secret_seed=1, degrees="noisy")
+    assert torch.equal(first.edge_index, same.edge_index) and not torch.equal(first.edge_index, other.edge_index)
+    with pytest.raises(DPGraphError, match="num_edges: null"):
+        _release(graph, 1.0, degrees="noisy", num_edges=100)
+
+
+def test_the_released_degrees_keep_the_targets_up_to_a_few_dropped_stubs():
+    graph = _graph()
+    released, _ = _release(graph, None, degrees="noisy")  # non-private: the targets are the exact degrees
+    n = graph.num_nodes
+    real = degree_vector(graph.data.edge_index, n).long()
+    synthetic = degree_vector(released.edge_index, n).long()
+    assert bool((synthetic <= real).all()) and int((real - synthetic).sum()) <= 0.01 * int(real.sum())

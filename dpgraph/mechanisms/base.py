@@ -77,8 +77,13 @@ class ReleaseContext:
     def gaussian(self, stage: str, value: Tensor, sensitivity: float) -> Tensor:
         """Release ``value`` (L2 sensitivity ``sensitivity``) with the Gaussian mechanism, its noise calibrated to the
         stage's budget and its event recorded."""
+        return self.gaussian_with_std(stage, value, sensitivity)[0]
+
+    def gaussian_with_std(self, stage: str, value: Tensor, sensitivity: float) -> tuple[Tensor, float]:
+        """:meth:`gaussian`, and the std ``sigma * sensitivity`` of the noise it added (public: sigma follows from the
+        budget and the configuration alone), for post-processing that models the noise."""
         spend = self.spend(stage, lambda sigma: GaussianEvent(noise_multiplier=sigma))
-        return gaussian_release(value, sensitivity, spend, self.secret)
+        return gaussian_release(value, sensitivity, spend, self.secret), spend.noise_multiplier * sensitivity
 
     def gaussian_or_exact(self, stage: str, value: Tensor, sensitivity: float) -> Tensor:
         """:meth:`gaussian` in a private run; ``value`` itself in a non-private one (a method's ceiling)."""

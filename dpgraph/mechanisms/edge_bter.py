@@ -17,7 +17,9 @@ Two Gaussian releases, each recorded as ``GaussianEvent(sigma_stage)`` at its st
   of the upper triangle in row-major order. The groups are public, so {u, w} lies in exactly one pair
   (min(g_u, g_w), max(g_u, g_w)), whose count changes by 1: Delta_2 = 1.
 
-Post-processing (public randomness only): degrees rounded and clamped to [0, n - 1]; the symmetric block targets
+Post-processing (public randomness only): degrees rounded and clamped to [0, n - 1] (``degree_estimate: rounded``)
+or estimated by deconvolution from the noisy vector and its public noise std (``deconvolved``,
+`degree_denoising.deconvolved_degrees`); the symmetric block targets
 fitted by `dcsbm_sampling.block_edge_targets` to the noisy pair counts and each group's total of those degrees;
 edges drawn by `bter_sampling.sample_bter` (``structure: bter``; ``block_density`` is configuration, no clustering
 statistic is released) or `dcsbm_sampling.sample_dcsbm` (``structure: dcsbm``) with node u's target degree on node
@@ -41,7 +43,8 @@ from dpgraph.graphops import simple_pairs
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext, numpy_generator
 from dpgraph.mechanisms.bter_sampling import sample_bter
 from dpgraph.mechanisms.dcsbm_sampling import block_edge_targets, sample_dcsbm
-from dpgraph.mechanisms.edge_dp1k import DEGREE_SENSITIVITY, degree_vector
+from dpgraph.mechanisms.degree_denoising import deconvolved_degrees
+from dpgraph.mechanisms.edge_dp1k import DegreeEstimate, degree_vector, noisy_degrees
 from dpgraph.mechanisms.edge_release import synthetic_edges_release
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.releases import GraphRelease
@@ -88,11 +91,13 @@ def target_degrees(noisy: Tensor, num_nodes: int) -> np.ndarray:
 class EdgeBTERParams(StrictModel):
     """structure: bter (dense affinity blocks, then a class-aware configuration model) or dcsbm (the configuration
     model alone); block_density: BTER's within-block edge probability (public configuration); other_nodes: how the
-    nodes outside the labelled training set are grouped (module docstring)."""
+    nodes outside the labelled training set are grouped; degree_estimate: how the noisy degree vector becomes target
+    degrees (module docstring)."""
 
     structure: Literal["bter", "dcsbm"] = "bter"
     block_density: float = Field(default=0.6, ge=0, le=1)
     other_nodes: Literal["one-group", "predicted"] = "predicted"
+    degree_estimate: DegreeEstimate = "rounded"
 
 
 @MECHANISMS.register("edge-bter")
@@ -111,10 +116,13 @@ class EdgeBTER(Mechanism):
             groups, num_groups = predicted_groups(d.x, d.y, d.train_mask, c), c
         else:
             groups, num_groups = edge_groups(d.y, d.train_mask, c), c + 1
-        degrees = context.gaussian_or_exact("degrees", degree_vector(d.edge_index, n), DEGREE_SENSITIVITY)
+        degrees, noise_std = noisy_degrees(context, degree_vector(d.edge_index, n))
         pair_edges = context.gaussian_or_exact("edges", group_pair_edges(d.edge_index, groups, num_groups),
                                                PAIR_EDGES_SENSITIVITY)
-        targets = target_degrees(degrees, n)
+        if params.degree_estimate == "rounded":
+            targets = target_degrees(degrees, n)
+        else:
+            targets = deconvolved_degrees(degrees, noise_std, context.public)
         totals = np.bincount(groups.numpy(), weights=targets, minlength=num_groups)
         block_edges = block_edge_targets(pair_edges, totals)
         rng = numpy_generator(context.public)

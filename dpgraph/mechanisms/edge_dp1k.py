@@ -11,13 +11,17 @@ One Gaussian release, recorded as ``GaussianEvent(sigma)``:
 Node ids are public and kept, so the release is the degree of each node tied to its id, which is what DP-1K's degree
 sequence is under edge DP (its histogram or sorted sequence are post-processings of it). Everything after is
 post-processing with the public generator: round, clamp to [0, n - 1], make the sum even (+1 on one public random
-node below n - 1), and wire a configuration model with every node in one class
-(:func:`~dpgraph.mechanisms.dcsbm_sampling.sample_dcsbm`; it keeps each degree up to the few stubs it drops).
+node below n - 1) (``degree_estimate: rounded``), or the deconvolved empirical-Bayes estimate from the noisy vector
+and its public noise std sigma * Delta_2 (``degree_estimate: deconvolved``,
+:func:`~dpgraph.mechanisms.degree_denoising.deconvolved_degrees`); then wire a configuration model with every node in
+one class (:func:`~dpgraph.mechanisms.dcsbm_sampling.sample_dcsbm`; it keeps each degree up to the few stubs it
+drops).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import torch
@@ -28,6 +32,7 @@ from dpgraph.data.graph import GraphDataset
 from dpgraph.graphops import simple_degrees
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext, numpy_generator
 from dpgraph.mechanisms.dcsbm_sampling import sample_dcsbm
+from dpgraph.mechanisms.degree_denoising import deconvolved_degrees
 from dpgraph.mechanisms.edge_release import synthetic_edges_release
 from dpgraph.mechanisms.registry import MECHANISMS
 from dpgraph.releases import GraphRelease
@@ -51,8 +56,22 @@ def graphical_degrees(noisy: torch.Tensor, generator: torch.Generator) -> np.nda
     return degrees.numpy()
 
 
+DegreeEstimate = Literal["rounded", "deconvolved"]
+
+
+def noisy_degrees(context: ReleaseContext, degrees: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """The Gaussian release of the degree vector at stage ``degrees`` and its public noise std sigma *
+    `DEGREE_SENSITIVITY` (what `context.gaussian` releases and records); ``(degrees, 0.0)`` in a non-private run."""
+    if not context.private:
+        return degrees, 0.0
+    return context.gaussian_with_std("degrees", degrees, DEGREE_SENSITIVITY)
+
+
 class DP1KParams(StrictModel):
-    """`edge-dp1k` takes no parameters: one stage, ``degrees``, spends the whole budget."""
+    """degree_estimate: how the noisy degree vector becomes target degrees (module docstring). One stage,
+    ``degrees``, spends the whole budget."""
+
+    degree_estimate: DegreeEstimate = "rounded"
 
 
 @MECHANISMS.register("edge-dp1k")
@@ -67,9 +86,11 @@ class EdgeDP1K(Mechanism):
     default_split = {"degrees": 1.0}
 
     def release(self, graph: GraphDataset, params: DP1KParams, context: ReleaseContext) -> GraphRelease:
-        degrees = degree_vector(graph.data.edge_index, graph.num_nodes)
-        noisy = context.gaussian("degrees", degrees, DEGREE_SENSITIVITY)
-        targets = graphical_degrees(noisy, context.public)
+        noisy, noise_std = noisy_degrees(context, degree_vector(graph.data.edge_index, graph.num_nodes))
+        if params.degree_estimate == "rounded":
+            targets = graphical_degrees(noisy, context.public)
+        else:
+            targets = deconvolved_degrees(noisy, noise_std, context.public)
         rng = numpy_generator(context.public)
         one_class = torch.zeros(graph.num_nodes, dtype=torch.long)
         edges = sample_dcsbm(one_class, targets, np.array([[targets.sum() / 2]]), rng)

@@ -4,9 +4,15 @@ the real node ids.
 Privacy unit: edge (add/remove one undirected edge {u, w}; node features, labels, the split and node ids public).
 The scorer, its public inputs, loss and generation are :mod:`dpgraph.mechanisms.link_scorer`. Stages:
 
-* ``count`` (only when ``num_edges`` is not configured): the number m of simple edges + Lap(b)
+* ``count`` (only with ``degrees: none`` when ``num_edges`` is not configured): the number m of simple edges + Lap(b)
   (:mod:`dpgraph.privacy.laplace`, ``PureDPEvent``). One edge changes m by exactly 1: Delta_1 = 1. The rounded
   count m~ (clamped to [1, n(n-1)/2]) is the number of edges generated and the DP-SGD divisor.
+* ``degrees`` (only with ``degrees: noisy``): the degree vector ``d`` of the simple graph, one entry per public node
+  id, + N(0, (sigma Delta_2)^2) (``GaussianEvent(sigma)``, :func:`~dpgraph.mechanisms.edge_dp1k.degree_vector`).
+  One edge {u, w} changes exactly d_u and d_w, each by 1: Delta_2 = sqrt(2) (``DEGREE_SENSITIVITY``). The targets
+  are :func:`~dpgraph.mechanisms.edge_dp1k.graphical_degrees` of the release (post-processing); half their sum is
+  m~, the DP-SGD divisor and the edge count, so no ``count`` stage runs (its budget share passes to ``degrees``:
+  the budget's targets are cumulative).
 * ``train``: DP-SGD (:class:`~dpgraph.dpsgd.PrivateGradientSum`: Poisson selection and Gaussian noise from the
   secret randomness, per-unit clipping to C), ``steps`` noisy sums; each step's mean is ``sum / (q D)`` with the
   public divisor D = m~ (``examples: edges``) or N = n R (``walks``), never the private number of units.
@@ -28,14 +34,17 @@ The scorer, its public inputs, loss and generation are :mod:`dpgraph.mechanisms.
   The training loop is written here rather than with :class:`~dpgraph.dpsgd.DPSGDEngine` because the engine
   divides by ``q N`` with N the number of units, which for edge units is the private edge count.
 
-Generation is post-processing with the public generator: the Gumbel top-m~ pairs of the trained scores. ``epsilon:
-null`` trains the same way on the exact count without clipping or noise (the method's ceiling).
+Generation is post-processing with the public generator: ``degrees: none``, the Gumbel top-m~ pairs of the trained
+scores; ``degrees: noisy``, a degree-constrained draw keeping every target degree up to a few dropped stubs while
+preferring high-score partners (:mod:`dpgraph.mechanisms.scored_stub_matching`). ``epsilon: null`` trains the same
+way on the exact count (exact degrees) without clipping or noise (the method's ceiling).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import torch
 from pydantic import Field
 from tqdm.auto import tqdm
@@ -45,8 +54,10 @@ from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
 from dpgraph.dpsgd.gradient_sum import PrivateGradientSum
 from dpgraph.dpsgd.unit_sampling import UnitSampling
+from dpgraph.errors import DPGraphError
 from dpgraph.graphops import simple_pairs, simple_undirected
 from dpgraph.mechanisms.base import Mechanism, ReleaseContext
+from dpgraph.mechanisms.edge_dp1k import DEGREE_SENSITIVITY, degree_vector, graphical_degrees
 from dpgraph.mechanisms.edge_release import synthetic_edges_release
 from dpgraph.mechanisms.link_scorer import (
     LinkScorer,
@@ -58,6 +69,7 @@ from dpgraph.mechanisms.link_scorer import (
     sample_scored_edges,
 )
 from dpgraph.mechanisms.registry import MECHANISMS
+from dpgraph.mechanisms.scored_stub_matching import scored_stub_matching
 from dpgraph.privacy.laplace import laplace_event, laplace_release
 from dpgraph.releases import GraphRelease
 from dpgraph.sampling.edge_walks import view_walks, walk_occurrence_bound
@@ -67,12 +79,15 @@ COUNT_SENSITIVITY = 1.0
 
 
 class EdgeLinkGeneratorParams(StrictModel):
-    """examples: DP-SGD units (module docstring); num_edges: edges to generate (public configuration; null: a
-    noisy count); the scorer: groups (whether its inputs hold the public predicted group), svd_rank, hidden,
-    embedding; negatives per anchor; DP-SGD: clip_norm, sample_rate, steps, lr; generation temperature; walks only:
-    view_degree f, walks_per_node R, walk_length L."""
+    """examples: DP-SGD units (module docstring); degrees: none (Gumbel top-m~ pairs) or noisy (a Gaussian degree
+    release, then a degree-constrained draw listing ``candidates`` partners per free stub); num_edges: edges to
+    generate with degrees none (public configuration; null: a noisy count); the scorer: groups (whether its inputs
+    hold the public predicted group), svd_rank, hidden, embedding; negatives per anchor; DP-SGD: clip_norm,
+    sample_rate, steps, lr; generation temperature; walks only: view_degree f, walks_per_node R, walk_length L."""
 
     examples: Literal["edges", "walks"] = "edges"
+    degrees: Literal["none", "noisy"] = "none"
+    candidates: float = Field(default=2.0, ge=1, allow_inf_nan=False)
     num_edges: int | None = Field(default=None, ge=1)
     groups: Literal["predicted", "none"] = "predicted"
     svd_rank: int = Field(default=64, ge=1)
@@ -102,12 +117,17 @@ class EdgeLinkGenerator(Mechanism):
     units = ("edge",)
     private = None
     releases = GraphRelease
-    stages = ("count", "train")
-    default_split = {"count": 0.05, "train": 0.95}
+    stages = ("count", "degrees", "train")
+    default_split = {"count": 0.05, "degrees": 0.55, "train": 0.4}
 
     def memory_estimate(self, graph: GraphDataset, params: EdgeLinkGeneratorParams) -> tuple[float, str]:
         """Scoring all node pairs dominates (link_scorer.generation_bytes)."""
         return generation_bytes(graph.num_nodes), "use a smaller graph"
+
+    def target_degrees(self, edge_index: torch.Tensor, num_nodes: int, context: ReleaseContext) -> np.ndarray:
+        """int64 [n]: graphical targets from the Gaussian degree vector (exact when non-private)."""
+        degrees = degree_vector(edge_index, num_nodes)
+        return graphical_degrees(context.gaussian_or_exact("degrees", degrees, DEGREE_SENSITIVITY), context.public)
 
     def edge_count(self, pairs: torch.Tensor, num_nodes: int, params: EdgeLinkGeneratorParams,
                    context: ReleaseContext) -> int:
@@ -125,7 +145,12 @@ class EdgeLinkGenerator(Mechanism):
     def release(self, graph: GraphDataset, params: EdgeLinkGeneratorParams, context: ReleaseContext) -> GraphRelease:
         d, n, private = graph.data, graph.num_nodes, context.private
         pairs = simple_pairs(d.edge_index, n)
-        num_edges = self.edge_count(pairs, n, params, context)
+        if params.degrees == "noisy" and params.num_edges is not None:
+            raise DPGraphError("num_edges applies to degrees: none; with degrees: noisy the released degrees give the "
+                               "edge count: set num_edges: null")
+        targets = self.target_degrees(d.edge_index, n, context) if params.degrees == "noisy" else None
+        num_edges = max(int(targets.sum()) // 2, 1) if targets is not None else self.edge_count(pairs, n, params,
+                                                                                                  context)
         inputs = public_node_inputs(d.x, d.y, d.train_mask, graph.num_classes, params.svd_rank,
                                     params.groups == "predicted", context.public)
         if params.examples == "edges":
@@ -156,6 +181,12 @@ class EdgeLinkGenerator(Mechanism):
             optimizer.step()
         if spend is not None:
             spend.record(gradient_sum.event())
-        edges = sample_scored_edges(model.eval(), inputs, num_edges, params.temperature, context.public)
+        model.eval()
+        if targets is not None:
+            with torch.no_grad():
+                h, b = model(inputs)
+            return synthetic_edges_release(graph, scored_stub_matching(h, b, targets, params.temperature,
+                                                                       params.candidates, context.public))
+        edges = sample_scored_edges(model, inputs, num_edges, params.temperature, context.public)
         return synthetic_edges_release(graph, simple_undirected(edges, n))
 
