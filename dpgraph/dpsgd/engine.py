@@ -1,8 +1,10 @@
 """``DPSGDEngine``: DP-SGD, i.e. an optimiser step on the mean of a :class:`PrivateGradientSum`.
 
-Each step writes ``noisy sum / expected batch size`` (``B``, or ``q N``: post-processing) to ``.grad`` and calls
-``optimizer.step()``. An empty Poisson selection still takes a step on the noise alone (the accountant assumes every
-step releases a noisy sum, so skipping it would change the mechanism). The run's event is the gradient sum's.
+Each step writes ``noisy sum / divisor`` to ``.grad`` and calls ``optimizer.step()``: the divisor is the expected
+batch size (``B``, or ``q N``) unless a public one is given, which a mechanism must do when N itself is private (one
+unit per edge: N is the edge count); dividing by a public number is post-processing. An empty Poisson selection
+still takes a step on the noise alone (the accountant assumes every step releases a noisy sum, so skipping it would
+change the mechanism). The run's event is the gradient sum's.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dpgraph.privacy import PrivacyEvent
 class DPSGDEngine:
     """Trains ``model`` with ``optimizer`` on the noisy gradients of ``gradient_sum``."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, gradient_sum: PrivateGradientSum) -> None:
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, gradient_sum: PrivateGradientSum,
+                 divisor: float | None = None) -> None:
         self.model, self.optimizer, self.gradient_sum = model, optimizer, gradient_sum
+        self.divisor = gradient_sum.sampling.expected_batch_size if divisor is None else divisor
 
     @property
     def steps(self) -> int:
@@ -27,10 +31,9 @@ class DPSGDEngine:
     def step(self, units: tuple[Tensor, ...]) -> dict[str, float]:
         """One DP-SGD step over all ``N`` units (each tensor's leading dim); returns the selection's statistics."""
         summed, stats = self.gradient_sum(self.model, units)
-        divisor = self.gradient_sum.sampling.expected_batch_size
         for name, p in self.model.named_parameters():
             if p.requires_grad:
-                p.grad = (summed[name] / divisor).to(p.dtype)
+                p.grad = (summed[name] / self.divisor).to(p.dtype)
         self.optimizer.step()
         return stats
 

@@ -31,8 +31,8 @@ The scorer, its public inputs, loss and generation are :mod:`dpgraph.mechanisms.
   Why edges are the default: one unit per edge gets the tight sampled-Gaussian accounting with sensitivity C,
   while even the smallest walk bound (L = 1, R = 1: K = 4) goes through the first-order K-occurrence RDP bound,
   which needs a far larger noise multiplier at the same epsilon (the pipeline file's header has the measurement).
-  The training loop is written here rather than with :class:`~dpgraph.dpsgd.DPSGDEngine` because the engine
-  divides by ``q N`` with N the number of units, which for edge units is the private edge count.
+  :class:`~dpgraph.dpsgd.DPSGDEngine` is given that public divisor: its default ``q N`` would be the private edge
+  count for edge units.
 
 Generation is post-processing with the public generator: ``degrees: none``, the Gumbel top-m~ pairs of the trained
 scores; ``degrees: noisy``, a degree-constrained draw keeping every target degree up to a few dropped stubs while
@@ -52,6 +52,7 @@ from tqdm.auto import tqdm
 from dpgraph.condensation.seeded import reset_linear
 from dpgraph.config.validation import StrictModel
 from dpgraph.data.graph import GraphDataset
+from dpgraph.dpsgd.engine import DPSGDEngine
 from dpgraph.dpsgd.gradient_sum import PrivateGradientSum
 from dpgraph.dpsgd.unit_sampling import UnitSampling
 from dpgraph.errors import DPGraphError
@@ -172,15 +173,11 @@ class EdgeLinkGenerator(Mechanism):
                                           params.clip_norm if private else float("inf"),
                                           spend.noise_multiplier if spend is not None else 0.0, context.secret,
                                           private=private)
-        optimizer = torch.optim.Adam(model.parameters(), lr=params.lr)
+        engine = DPSGDEngine(model, torch.optim.Adam(model.parameters(), lr=params.lr), gradient_sum, divisor)
         for _ in tqdm(range(params.steps), desc=self.name, unit="step", disable=not context.progress):
-            table = negative_table(n, params.negatives, context.public)
-            summed, _ = gradient_sum(model, link_units(anchors, partners, table))
-            for name, parameter in model.named_parameters():
-                parameter.grad = summed[name] / divisor
-            optimizer.step()
+            engine.step(link_units(anchors, partners, negative_table(n, params.negatives, context.public)))
         if spend is not None:
-            spend.record(gradient_sum.event())
+            spend.record(engine.event())
         model.eval()
         if targets is not None:
             with torch.no_grad():
