@@ -25,6 +25,7 @@ from torch import Tensor
 
 from dpgraph.errors import DPGraphError
 from dpgraph.graphops import simple_undirected
+from dpgraph.mechanisms.base import numpy_generator
 from dpgraph.mechanisms.dcsbm_sampling import wire_stubs
 
 MATCHING_ROUNDS = 3  # rounds of Gumbel candidate lists among the nodes with free stubs before the uniform fallback
@@ -99,5 +100,5 @@ def scored_stub_matching(h: Tensor, b: Tensor, degrees: np.ndarray, temperature:
     pairs = np.array(sorted(wired), dtype=np.int64)
     matched = np.stack([pairs // n, pairs % n])
     rest = wire_stubs(np.zeros(n, dtype=np.int64), residual, np.array([[residual.sum() / 2]]),
-                      np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator))), avoid=matched)
+                      numpy_generator(generator), avoid=matched)
     return simple_undirected(torch.from_numpy(np.concatenate([matched, rest], 1)), n)
