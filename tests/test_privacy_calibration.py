@@ -87,6 +87,17 @@ def test_prior_that_already_exceeds_the_target_is_an_error():
         noise_multiplier_for(1.0, DELTA, GaussianEvent, prior=[GaussianEvent(0.5)])
 
 
+def test_a_prior_within_target_exactly_but_over_it_under_rdp_is_named():
+    """An exactly calibrated Gaussian at 3.8 reads 4.09 under RDP, the only accountant of K = 2 subgraph steps: the
+    refusal names that accountant instead of searching for a sigma that cannot exist."""
+    prior = [GaussianEvent(noise_multiplier_for(3.8, DELTA, GaussianEvent))]
+    assert compute_epsilon(prior[0], DELTA) < 4.0 < compute_epsilon(prior[0], DELTA, "rdp")
+    subgraph_steps = dpsgd_event_factory(20, occurrences=2, num_subgraphs=500, sample_rate=0.5)
+    with pytest.raises(DPGraphError, match="already spend epsilon 4.087 >= target 4 under the rdp accountant"):
+        noise_multiplier_for(4.0, DELTA, subgraph_steps, prior=prior)
+    assert_calibrated(4.0, dpsgd_event_factory(20, sample_rate=0.5), "auto", prior)  # PLD composes it: reachable
+
+
 def test_absurd_targets_are_errors():
     with pytest.raises(DPGraphError, match="lower the target"):
         noise_multiplier_for(1e7, DELTA, GaussianEvent)

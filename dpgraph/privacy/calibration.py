@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from dpgraph.errors import DPGraphError
-from dpgraph.privacy.epsilon import compute_epsilon
+from dpgraph.privacy.epsilon import accounting_method, compute_epsilon
 from dpgraph.privacy.events import ComposedEvent, PrivacyEvent
 from dpgraph.privacy.validation import check_accountant, check_delta, check_positive
 
@@ -78,11 +78,14 @@ def noise_multiplier_for(
     accountant = check_accountant(accountant)
     prior = tuple(prior)
     if prior:
-        spent = compute_epsilon(ComposedEvent(prior), delta, accountant)
+        # the whole composition may need a looser method than the earlier stages alone were calibrated with
+        method = accounting_method(ComposedEvent((*prior, make_event(1.0))), accountant)
+        spent = compute_epsilon(ComposedEvent(prior), delta, method)
         if spent >= target:
             raise DPGraphError(
-                f"earlier stages already spend epsilon {spent:.4g} >= target {target:.4g}; "
-                "raise the budget or give this stage a larger share"
+                f"earlier stages already spend epsilon {spent:.4g} >= target {target:.4g} under the {method} "
+                "accountant that the composition with this stage needs; raise the budget or give this stage a "
+                "larger share"
             )
 
     seen: dict[float, float] = {}  # bracketing and bisection revisit sigmas
